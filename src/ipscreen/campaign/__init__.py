@@ -1,0 +1,1 @@
+"""Campaigns: configuration (TOML presets), the SQLite store and the stage runner."""

@@ -1,0 +1,94 @@
+"""Campaign configuration: an embedded preset plus the overrides of `campaign.toml`.
+
+A campaign file names its preset and overrides any table of it, e.g.::
+
+    preset = "paper"
+
+    [space]
+    x_elements = ["O", "S"]
+
+Tables are merged key by key (nested tables recursively; lists replace).
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from ipscreen.errors import InputError
+from ipscreen.space.settings import SpaceSettings
+
+CAMPAIGN_FILE = "campaign.toml"
+TOP_LEVEL_KEYS = {"preset", "description", "space"}
+
+
+def preset_names() -> list[str]:
+    """Names of the presets shipped with ipscreen."""
+    folder = resources.files("ipscreen.data") / "presets"
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def load_preset(name: str) -> dict:
+    """The raw table of the embedded preset `name`."""
+    if name not in preset_names():
+        raise InputError(f"unknown preset {name!r} (known: {', '.join(preset_names())})")
+    text = (resources.files("ipscreen.data") / "presets" / f"{name}.toml").read_text()
+    return tomllib.loads(text)
+
+
+def merge(base: dict, override: dict) -> dict:
+    """Recursive merge of two TOML tables; `override` wins, lists are replaced."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated campaign configuration."""
+
+    preset: str
+    space: SpaceSettings
+    raw: dict = field(repr=False)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Config":
+        unknown = set(data) - TOP_LEVEL_KEYS
+        if unknown:
+            raise InputError(f"unknown key(s) in campaign file: {', '.join(sorted(unknown))}")
+        preset = data.get("preset", "demo")
+        if not isinstance(preset, str):
+            raise InputError("'preset' must be a preset name such as \"demo\"")
+        merged = merge(load_preset(preset), {k: v for k, v in data.items() if k != "preset"})
+        merged["preset"] = preset
+        return cls(preset=preset, space=SpaceSettings.from_dict(merged.get("space", {})), raw=merged)
+
+
+def from_preset(name: str) -> Config:
+    """Configuration of an embedded preset with no overrides."""
+    return Config.from_dict({"preset": name})
+
+
+def read_campaign_file(path: Path) -> Config:
+    """Parse and validate a campaign.toml (InputError with the reason if malformed)."""
+    try:
+        data = tomllib.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise InputError(f"campaign file not found: {path}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"malformed campaign file {path}: {exc}") from None
+    return Config.from_dict(data)
+
+
+def write_campaign_file(path: Path, preset: str) -> None:
+    """Write a minimal campaign.toml naming `preset` (overrides can be added by hand)."""
+    Path(path).write_text(
+        f'# ipscreen campaign: the preset\'s settings apply; add tables to override them.\npreset = "{preset}"\n'
+    )

@@ -1,0 +1,164 @@
+"""The campaign store: one SQLite file (WAL mode) in the campaign folder.
+
+Tables
+- ``compounds``: one row per compound of the space (id, summary columns, starting
+  structure as compact JSON).
+- ``stages``: one row per completed stage run (stage, settings hash, settings,
+  ipscreen and tool versions, time).
+- ``results``: one row per (compound, stage, settings hash) with status, values
+  (JSON) and failure reason; written by later stages.
+
+Every write is one transaction: an interrupted write leaves nothing behind.
+Only the campaign driver writes; workers return results.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+from ipscreen.errors import StoreError
+
+STORE_FILE = "ipscreen.sqlite"
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS compounds (
+    id TEXT PRIMARY KEY,
+    formula TEXT NOT NULL,
+    reduced_formula TEXT NOT NULL,
+    space_group TEXT NOT NULL,
+    space_group_number INTEGER NOT NULL,
+    parent TEXT NOT NULL,
+    x_elements TEXT NOT NULL,
+    z_elements TEXT NOT NULL,
+    x_fraction REAL NOT NULL,
+    z_fraction REAL NOT NULL,
+    size INTEGER NOT NULL,
+    n_atoms INTEGER NOT NULL,
+    tolerance_factor REAL NOT NULL,
+    lattice_constant REAL NOT NULL,
+    structure TEXT NOT NULL,
+    position INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS stages (
+    stage TEXT NOT NULL,
+    settings_hash TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    versions TEXT NOT NULL,
+    n_records INTEGER NOT NULL,
+    completed_at REAL NOT NULL,
+    PRIMARY KEY (stage, settings_hash)
+);
+CREATE TABLE IF NOT EXISTS results (
+    compound_id TEXT NOT NULL REFERENCES compounds(id),
+    stage TEXT NOT NULL,
+    settings_hash TEXT NOT NULL,
+    status TEXT NOT NULL,
+    data TEXT,
+    reason TEXT,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (compound_id, stage, settings_hash)
+);
+"""
+
+COMPOUND_COLUMNS = (
+    "id", "formula", "reduced_formula", "space_group", "space_group_number", "parent",
+    "x_elements", "z_elements", "x_fraction", "z_fraction", "size", "n_atoms",
+    "tolerance_factor", "lattice_constant",
+)
+
+
+class Store:
+    """SQLite store of one campaign folder."""
+
+    def __init__(self, folder: Path | str, create: bool = True):
+        self.folder = Path(folder)
+        self.path = self.folder / STORE_FILE
+        if not self.path.exists() and not create:
+            raise StoreError(f"no campaign store at {self.path}: run `ipscreen run --campaign {self.folder}` first")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn = sqlite3.connect(self.path, timeout=30.0)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.executescript(_SCHEMA)
+            with self.conn:
+                self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path} is not a usable ipscreen store: {exc}") from None
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # stages -------------------------------------------------------------
+    def stage_runs(self, stage: str | None = None) -> list[dict]:
+        """Completed stage runs (all, or of one stage), oldest first."""
+        sql = "SELECT stage, settings_hash, settings, versions, n_records, completed_at FROM stages"
+        rows = self.conn.execute(sql + (" WHERE stage = ?" if stage else "") + " ORDER BY completed_at",
+                                 (stage,) if stage else ()).fetchall()
+        keys = ("stage", "settings_hash", "settings", "versions", "n_records", "completed_at")
+        return [dict(zip(keys, r)) | {"settings": json.loads(r[2]), "versions": json.loads(r[3])} for r in rows]
+
+    def is_complete(self, stage: str, settings_hash: str) -> bool:
+        row = self.conn.execute("SELECT 1 FROM stages WHERE stage = ? AND settings_hash = ?",
+                                (stage, settings_hash)).fetchone()
+        return row is not None
+
+    # space ----------------------------------------------------------------
+    def write_space(self, compounds, settings: dict, settings_hash: str, versions: dict) -> None:
+        """Insert all compounds and mark the space stage complete, in one transaction."""
+        runs = self.stage_runs("space")
+        if runs and runs[0]["settings_hash"] != settings_hash:
+            raise StoreError(
+                f"this campaign's space was built with other settings (hash {runs[0]['settings_hash']}, now "
+                f"{settings_hash}); start a new campaign folder to change the space"
+            )
+        rows = []
+        for position, c in enumerate(compounds):
+            r = c.row()
+            rows.append(tuple(r[k] for k in COMPOUND_COLUMNS)
+                        + (json.dumps(c.structure_dict(), separators=(",", ":")), position))
+        placeholders = ",".join("?" * (len(COMPOUND_COLUMNS) + 2))
+        with self.conn:
+            self.conn.executemany(f"INSERT OR IGNORE INTO compounds VALUES ({placeholders})", rows)
+            self.conn.execute(
+                "INSERT OR REPLACE INTO stages VALUES (?, ?, ?, ?, ?, ?)",
+                ("space", settings_hash, json.dumps(settings, sort_keys=True), json.dumps(versions, sort_keys=True),
+                 len(rows), time.time()),
+            )
+
+    def compound_rows(self, ids: list[str] | None = None) -> list[dict]:
+        """Summary rows of the space (no structure), in enumeration order."""
+        sql = f"SELECT {', '.join(COMPOUND_COLUMNS)} FROM compounds"
+        if ids is None:
+            rows = self.conn.execute(sql + " ORDER BY position").fetchall()
+        else:
+            rows = [self.conn.execute(sql + " WHERE id = ?", (i,)).fetchone() for i in ids]
+            missing = [i for i, r in zip(ids, rows) if r is None]
+            if missing:
+                raise StoreError(f"unknown compound id(s) in this campaign: {', '.join(missing)}")
+        return [dict(zip(COMPOUND_COLUMNS, r)) for r in rows]
+
+    def structures(self, ids: list[str]) -> dict[str, dict]:
+        """Compact structure dicts (lattice in Å, species, frac_coords) by id."""
+        out = {}
+        for i in ids:
+            row = self.conn.execute("SELECT structure FROM compounds WHERE id = ?", (i,)).fetchone()
+            if row is None:
+                raise StoreError(f"unknown compound id in this campaign: {i}")
+            out[i] = json.loads(row[0])
+        return out
+
+    def count(self, table: str = "compounds") -> int:
+        if table not in ("compounds", "results", "stages"):
+            raise ValueError(table)
+        return self.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
