@@ -73,7 +73,7 @@ def _filter_formula(rows: list[dict], formula: Optional[str]) -> list[dict]:
     from ipscreen.space.settings import X_GROUP, Z_GROUP
 
     try:
-        target = Composition(formula).reduced_composition
+        target = Composition(formula).fractional_composition
         if target.num_atoms == 0:
             raise ValueError("empty")
     except Exception:
@@ -87,7 +87,7 @@ def _filter_formula(rows: list[dict], formula: Optional[str]) -> list[dict]:
     for r in rows:
         f = r["reduced_formula"]
         if f not in cache:
-            cache[f] = Composition(f).reduced_composition.almost_equals(target)
+            cache[f] = Composition(f).fractional_composition.almost_equals(target, rtol=0, atol=1e-4)
         if cache[f]:
             out.append(r)
     return out
