@@ -1,0 +1,1 @@
+"""Energies: ASE calculator backends (ML potentials, DFT) and relaxation."""

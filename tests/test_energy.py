@@ -1,0 +1,83 @@
+"""Energy backend and relaxation: real SevenNet-0 calculations on tiny cells."""
+
+import math
+
+import pytest
+
+from ipscreen.energy.backends import load_backend
+from ipscreen.energy.relax import RelaxSettings, min_distance, relax
+from ipscreen.errors import InputError
+from ipscreen.space.parents import PARENTS
+
+LI3OCL_A_EXP = 3.91  # Å, cubic Li3OCl (Zhao & Daemen, JACS 134, 15042 (2012))
+
+
+@pytest.fixture(scope="module")
+def backend():
+    return load_backend()
+
+
+def _atoms(structure):
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    return AseAtomsAdaptor.get_atoms(structure)
+
+
+def test_backend_info(backend):
+    assert backend.info.backend == "sevenn" and backend.info.model == "7net-0"
+    assert backend.info.version
+    assert {"Li", "O", "S", "Se", "Te", "F", "Cl", "Br", "I", "H"} <= backend.elements
+    assert backend.info.key() == load_backend().info.key()
+
+
+def test_relax_li3ocl_lattice_constant(backend):
+    start = PARENTS["ninf"].structure("O", "Cl")  # a from Shannon radii: 3.98 Å
+    result = relax(_atoms(start), backend, RelaxSettings(fmax=0.01))
+    assert result.status == "converged", result.reason
+    a, b, c = result.atoms.cell.lengths()
+    assert a == pytest.approx(b) == pytest.approx(c)
+    assert abs(a - LI3OCL_A_EXP) / LI3OCL_A_EXP < 0.02
+    assert -6.0 < result.energy_ev_per_atom < -3.0
+    assert result.energy_ev == pytest.approx(5 * result.energy_ev_per_atom)
+
+
+def test_overlapping_atoms_fail_with_reason(backend):
+    atoms = _atoms(PARENTS["ninf"].structure("O", "Cl"))
+    atoms.positions[0] = atoms.positions[1] + [0.2, 0.0, 0.0]
+    assert min_distance(atoms) < 0.7
+    result = relax(atoms, backend)
+    assert result.status == "failed" and "apart" in result.reason
+    assert math.isnan(result.energy_ev)
+
+
+def test_element_missing_from_model(backend):
+    from ase.data import chemical_symbols
+
+    lacking = next(el for el in chemical_symbols[1:] if el not in backend.elements)
+    atoms = _atoms(PARENTS["ninf"].structure("O", "Cl"))
+    atoms[0].symbol = lacking
+    result = relax(atoms, backend)
+    assert result.status == "failed" and lacking in result.reason
+
+
+def test_step_cap_is_reported(backend):
+    result = relax(_atoms(PARENTS["n1"].structure("O", "Br")), backend, RelaxSettings(fmax=1e-4, max_steps=3))
+    assert result.status == "unconverged" and "3 steps" in result.reason
+
+
+def test_unknown_backend_and_model():
+    with pytest.raises(InputError, match="unknown energy backend"):
+        load_backend("vasp")
+    with pytest.raises(InputError, match="not bundled"):
+        load_backend("sevenn", model="7net-omat")
+    with pytest.raises(InputError, match="cannot load calculator factory"):
+        load_backend("no_such_module:make")
+
+
+def test_module_factory_backend():
+    backend = load_backend("ase.calculators.emt:EMT")
+    assert backend.info.backend == "ase.calculators.emt:EMT" and backend.elements is None
+    from ase.build import bulk
+
+    result = relax(bulk("Cu", "fcc", a=3.7), backend, RelaxSettings(fmax=0.01))
+    assert result.ok and result.atoms.cell.lengths()[0] == pytest.approx(2.56, abs=0.03)
