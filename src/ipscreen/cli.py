@@ -97,46 +97,121 @@ def _filter_formula(rows: list[dict], formula: Optional[str]) -> list[dict]:
 def run(
     campaign: Optional[Path] = CampaignOpt,
     preset: Optional[str] = PresetOpt,
-    stages: Optional[str] = typer.Option(None, help="Comma-separated stages to run (default: all): space."),
+    stages: Optional[str] = typer.Option(None, help="Comma-separated stages (default: all): space,relax,stability."),
+    scheduler: Optional[str] = typer.Option(None, help="Address of a running Dask scheduler, tcp://HOST:PORT."),
+    workers: Optional[int] = typer.Option(None, help="Worker processes of the local Dask cluster (default: cores)."),
+    serial: bool = typer.Option(False, "--serial", help="Run tasks in this process, without Dask."),
 ) -> None:
-    """Run the screening campaign (default: the demo preset in campaigns/<preset>)."""
+    """Run the screening campaign (default: the demo preset in campaigns/<preset>); resumes where it stopped."""
     from ipscreen.campaign.runner import run as run_campaign
 
     folder = campaign or Path("campaigns") / (preset or "demo")
-    with _progress("space") as update:
-        summary = run_campaign(folder, preset=preset, stages=stages.split(",") if stages else None, progress=update)
+    cluster: dict = {}
+    if scheduler:
+        cluster = {"executor": "scheduler", "scheduler": scheduler}
+    elif serial:
+        cluster = {"executor": "serial"}
+    elif workers:
+        cluster = {"executor": "local", "n_workers": workers}
+    with _progress("campaign") as update:
+        summary = run_campaign(folder, preset=preset, stages=stages.split(",") if stages else None, progress=update,
+                               overrides={"cluster": cluster} if cluster else None)
     console = _err_console()
     if "space" in summary:
         s = summary["space"]
-        what = "built" if s["built"] else "already built"
-        console.print(f"space {what}: {s['compounds']:,} compounds in {folder}")
-        console.print(f"  table {s['table']}\n  plot  {s['plot']}")
-        from ipscreen.campaign.store import Store
-        from ipscreen.space.summary import space_stats
-
-        with Store(folder, create=False) as store:
-            _print_stats(space_stats(store.compound_rows()))
+        console.print(f"space: {s['compounds']:,} compounds ({'built' if s['built'] else 'already built'}); "
+                      f"{s['table']}, {s['plot']}")
+    if "relax" in summary:
+        s = summary["relax"]
+        counts = ", ".join(f"{n} {k}" for k, n in sorted(s["status"].items()))
+        console.print(f"relax: {s['total']:,} structures (compounds + reference phases), {s['computed']:,} computed "
+                      f"now; {counts}")
+    if "stability" in summary:
+        s = summary["stability"]
+        console.print(f"stability: {s['metastable']:,} of {s['compounds']:,} compounds with E_d below the threshold"
+                      f" ({s['failed']} failed); {s['table']}, {s['fig3a']}, {s['fig3b']}")
 
 
 @app.command()
 def status(campaign: Path = typer.Option(..., "--campaign", "-c", help="Campaign folder.")) -> None:
-    """Show which stages of a campaign are done."""
+    """Progress of each stage of a campaign (works while a run is going)."""
     import datetime
 
+    from rich.console import Console
     from rich.table import Table
 
     from ipscreen.campaign.store import Store
 
     with Store(campaign, create=False) as store:
-        table = Table(title=f"campaign {campaign}")
-        for col in ("stage", "settings", "records", "completed", "ipscreen"):
+        n_compounds = store.count()
+        table = Table(title=f"campaign {campaign}: {n_compounds:,} compounds")
+        for col in ("stage", "settings", "results", "completed", "ipscreen"):
             table.add_column(col)
-        for r in store.stage_runs():
-            when = datetime.datetime.fromtimestamp(r["completed_at"]).isoformat(timespec="seconds")
-            table.add_row(r["stage"], r["settings_hash"], f"{r['n_records']:,}", when, r["versions"].get("ipscreen", "?"))
-        from rich.console import Console
-
+        completed = {(r["stage"], r["settings_hash"]): r for r in store.stage_runs()}
+        counts: dict = {}
+        for stage, h, st, n in store.result_counts():
+            counts.setdefault((stage, h), []).append(f"{n:,} {st}")
+        keys = list(completed) + [k for k in counts if k not in completed]
+        for key in keys:
+            run = completed.get(key)
+            when = datetime.datetime.fromtimestamp(run["completed_at"]).isoformat(timespec="seconds") if run else "running"
+            results = ", ".join(counts.get(key, [])) or (f"{run['n_records']:,} compounds" if run else "")
+            table.add_row(key[0], key[1], results, when, run["versions"].get("ipscreen", "?") if run else "")
         Console().print(table)
+
+
+@app.command("table")
+def table_cmd(
+    campaign: Path = typer.Option(..., "--campaign", "-c", help="Campaign folder."),
+    fmt: str = typer.Option("csv", "--format", "-f", help="csv, json or parquet."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output file (default: stdout; required for parquet)."),
+) -> None:
+    """One row per compound: id, formula, space group, parent, t_G,ip, energy, E_d, decomposition, status."""
+    from ipscreen.campaign.runner import compound_table, open_campaign, write_rows
+    from ipscreen.errors import InputError
+
+    if not (campaign / "campaign.toml").exists():
+        raise InputError(f"no campaign in {campaign} (campaign.toml missing)")
+    config, store = open_campaign(campaign)
+    with store:
+        rows = compound_table(config, store)
+    if fmt == "parquet":
+        if out is None:
+            raise InputError("--format parquet needs --out FILE")
+        import pandas as pd
+
+        pd.DataFrame(rows).to_parquet(out, index=False)
+    else:
+        write_rows(rows, out if out else sys.stdout, fmt)
+    if out:
+        _err_console().print(f"{len(rows):,} compounds -> {out}")
+
+
+plot_app = typer.Typer(help="Figures of a campaign.", no_args_is_help=True)
+app.add_typer(plot_app, name="plot")
+
+
+@plot_app.command("stability")
+def plot_stability(
+    campaign: Path = typer.Option(..., "--campaign", "-c", help="Campaign folder."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for the figures (default: the campaign)."),
+) -> None:
+    """Fig. 3a (E_d vs t_G,ip per parent) and Fig. 3b (lowest E_d over weighted X and Z radii)."""
+    from ipscreen.campaign.runner import compound_table, open_campaign
+    from ipscreen.errors import InputError
+    from ipscreen.report.figures import ed_contour, ed_vs_tolerance
+
+    if not (campaign / "campaign.toml").exists():
+        raise InputError(f"no campaign in {campaign} (campaign.toml missing)")
+    config, store = open_campaign(campaign)
+    with store:
+        rows = compound_table(config, store)
+    if not any(r["e_above_hull_ev_per_atom"] is not None for r in rows):
+        raise InputError(f"campaign {campaign} has no stability results yet: ipscreen run --campaign {campaign}")
+    folder = out or campaign
+    a = ed_vs_tolerance(rows, folder / "stability_ed_vs_t.png", config.stability.threshold)
+    b = ed_contour(rows, folder / "stability_contour.png")
+    typer.echo(f"plots -> {a}, {b}")
 
 
 @app.command()

@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from ipscreen.campaign.settings import ClusterSettings, EnergySettings, RelaxStageSettings, StabilitySettings
 from ipscreen.errors import InputError
 from ipscreen.space.settings import SpaceSettings
 
 CAMPAIGN_FILE = "campaign.toml"
-TOP_LEVEL_KEYS = {"preset", "description", "space"}
+TOP_LEVEL_KEYS = {"preset", "description", "space", "energy", "relax", "stability", "cluster"}
 
 
 def preset_names() -> list[str]:
@@ -56,6 +57,10 @@ class Config:
 
     preset: str
     space: SpaceSettings
+    energy: EnergySettings
+    relax: RelaxStageSettings
+    stability: StabilitySettings
+    cluster: ClusterSettings
     raw: dict = field(repr=False)
 
     @classmethod
@@ -68,7 +73,19 @@ class Config:
             raise InputError("'preset' must be a preset name such as \"demo\"")
         merged = merge(load_preset(preset), {k: v for k, v in data.items() if k != "preset"})
         merged["preset"] = preset
-        return cls(preset=preset, space=SpaceSettings.from_dict(merged.get("space", {})), raw=merged)
+        return cls(
+            preset=preset,
+            space=SpaceSettings.from_dict(merged.get("space", {})),
+            energy=EnergySettings.from_table(merged.get("energy")),
+            relax=RelaxStageSettings.from_table(merged.get("relax")),
+            stability=StabilitySettings.from_table(merged.get("stability")),
+            cluster=ClusterSettings.from_table(merged.get("cluster")),
+            raw=merged,
+        )
+
+    def with_overrides(self, table: dict) -> "Config":
+        """This configuration with some tables overridden (e.g. {"cluster": {"executor": "serial"}})."""
+        return Config.from_dict(merge({k: v for k, v in self.raw.items() if k != "description"}, table))
 
 
 def from_preset(name: str) -> Config:

@@ -1,30 +1,46 @@
 """The campaign runner: opens a campaign folder and runs its stages in order.
 
 Stages never call each other; the runner reads their inputs from the store and
-writes their outputs back. Today's stages: ``space``.
+writes their outputs back. Stages: ``space`` -> ``relax`` -> ``stability``.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
 from ipscreen.campaign.config import CAMPAIGN_FILE, Config, from_preset, read_campaign_file, write_campaign_file
+from ipscreen.campaign.settings import settings_hash
 from ipscreen.campaign.store import COMPOUND_COLUMNS, Store
-from ipscreen.errors import InputError
+from ipscreen.errors import InputError, StoreError
 
-STAGES = ("space",)
+STAGES = ("space", "relax", "stability")
 Progress = Callable[[str, int, int], None]
 
 
 def versions() -> dict:
     """Versions of ipscreen and of the tools whose output is stored."""
-    from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
-    return {pkg: version(pkg) for pkg in ("ipscreen", "icet", "spglib", "pymatgen")}
+    out = {}
+    for pkg in ("ipscreen", "icet", "spglib", "pymatgen", "ase", "sevenn", "torch"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+def relax_hash(config: Config) -> str:
+    """Settings hash of the relax stage: backend, its package version and the thresholds."""
+    return settings_hash(asdict(config.energy), config.energy.package_version(), asdict(config.relax))
+
+
+def stability_hash(config: Config) -> str:
+    return settings_hash(relax_hash(config), asdict(config.stability), {"mp2020": config.energy.mp2020})
 
 
 def open_campaign(folder: Path | str, preset: str | None = None) -> tuple[Config, Store]:
@@ -54,12 +70,130 @@ def build_space(config: Config, store: Store, progress: Progress | None = None) 
     """Enumerate the space into the store unless this campaign already has it; True if work was done."""
     from ipscreen.space import enumerate_space
 
-    settings_hash = config.space.settings_hash()
-    if store.is_complete("space", settings_hash):
+    h = config.space.settings_hash()
+    if store.is_complete("space", h):
         return False
     compounds = enumerate_space(config.space, progress=progress)
-    store.write_space(compounds, config.space.to_dict(), settings_hash, versions())
+    store.write_space(compounds, config.space.to_dict(), h, versions())
     return True
+
+
+def space_elements(store: Store) -> set[str]:
+    rows = store.compound_rows()
+    return {"Li"} | {el for r in rows for el in (r["x_elements"] + "," + r["z_elements"]).split(",")}
+
+
+def run_relax(config: Config, store: Store, executor_factory, progress: Progress | None = None) -> dict:
+    """Relax every compound and every reference phase of its chemical systems (resumable)."""
+    from dataclasses import asdict as as_dict
+
+    from ipscreen.campaign.tasks import relax_task, structure_to_dict
+    from ipscreen.thermo.references import reference_phases
+
+    h = relax_hash(config)
+    rows = store.compound_rows()
+    refs = reference_phases(space_elements(store))
+    done = store.done_ids("relax", h)
+    structures = {}
+    for p in refs:
+        if p.id not in done:
+            structures[p.id] = structure_to_dict(p.structure)
+    todo = [r["id"] for r in rows if r["id"] not in done]
+    structures.update(store.structures(todo))
+    common = {"energy": as_dict(config.energy), "relax": as_dict(config.relax)}
+    payloads = {sid: {"structure": st, **common} for sid, st in structures.items()}
+
+    def on_result(sid: str, result: dict) -> None:
+        status = result.pop("status")
+        reason = result.pop("reason", "")
+        store.write_result(sid, "relax", h, status, result, reason)
+
+    if payloads:
+        with executor_factory(config.cluster) as executor:
+            executor.run("relax", relax_task, payloads, on_result, progress)
+    n = len(rows) + len(refs)
+    store.mark_complete("relax", h, {"energy": as_dict(config.energy), "relax": as_dict(config.relax),
+                                     "references": [p.id for p in refs]}, versions(), n)
+    counts: dict[str, int] = {}
+    for r in store.results("relax", h).values():
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    return {"computed": len(payloads), "total": n, "status": counts}
+
+
+def run_stability(config: Config, store: Store) -> dict:
+    """E_d of every relaxed compound against the relaxed references and the other compounds."""
+    from ipscreen.campaign.tasks import structure_from_dict
+    from ipscreen.thermo.hull import Phase, stabilities
+    from ipscreen.thermo.references import reference_phases
+
+    rh, sh = relax_hash(config), stability_hash(config)
+    relaxed = store.results("relax", rh)
+    rows = store.compound_rows()
+    missing = [r["id"] for r in rows if r["id"] not in relaxed]
+    if missing:
+        raise StoreError(f"{len(missing)} compound(s) have no relaxation with these settings: run the relax stage")
+
+    def phase(sid: str) -> Phase | None:
+        r = relaxed.get(sid)
+        if r is None or r["status"] == "failed":
+            return None
+        return Phase(sid, structure_from_dict(r["data"]["structure"]), r["data"]["energy_ev"])
+
+    ref_phases = [p for p in (phase(ref.id) for ref in reference_phases(space_elements(store))) if p]
+    compound_phases = [p for p in (phase(r["id"]) for r in rows) if p]
+    results = stabilities(compound_phases, ref_phases, mp2020=config.energy.mp2020)
+    out_rows = []
+    for r in rows:
+        cid = r["id"]
+        relax_status = relaxed[cid]["status"]
+        if relax_status == "failed":
+            out_rows.append((cid, "failed", None, f"relaxation failed: {relaxed[cid]['reason']}"))
+            continue
+        st = results[cid]
+        if isinstance(st, str):
+            out_rows.append((cid, "failed", None, st))
+            continue
+        out_rows.append((cid, "done", {
+            "e_above_hull_ev_per_atom": st.e_above_hull_ev_per_atom,
+            "formation_energy_ev_per_atom": st.formation_energy_ev_per_atom,
+            "decomposition": st.decomposition,
+            "metastable": st.e_above_hull_ev_per_atom < config.stability.threshold,
+            "relax_status": relax_status,
+        }, ""))
+    store.replace_results("stability", sh, out_rows)
+    store.mark_complete("stability", sh, {"relax_hash": rh, "threshold": config.stability.threshold,
+                                          "mp2020": config.energy.mp2020}, versions(), len(out_rows))
+    n_meta = sum(1 for _, status, data, _ in out_rows if status == "done" and data["metastable"])
+    return {"compounds": len(out_rows), "metastable": n_meta,
+            "failed": sum(1 for _, status, _, _ in out_rows if status == "failed")}
+
+
+def compound_table(config: Config, store: Store) -> list[dict]:
+    """One row per compound: space columns, relaxed energy, E_d, decomposition and status."""
+    relaxed = store.results("relax", relax_hash(config))
+    stable = store.results("stability", stability_hash(config))
+    table = []
+    for r in store.compound_rows():
+        rel = relaxed.get(r["id"], {})
+        st = stable.get(r["id"], {})
+        data = st.get("data", {})
+        status = st.get("status") or (rel.get("status") and "relaxed") or "pending"
+        if status == "done":
+            status = rel["status"]
+        table.append({
+            "id": r["id"], "formula": r["formula"], "reduced_formula": r["reduced_formula"],
+            "space_group": r["space_group"], "parent": r["parent"], "x_elements": r["x_elements"],
+            "z_elements": r["z_elements"], "x_fraction": r["x_fraction"], "z_fraction": r["z_fraction"],
+            "n_atoms": r["n_atoms"], "tolerance_factor": r["tolerance_factor"],
+            "energy_ev_per_atom": rel.get("data", {}).get("energy_ev_per_atom"),
+            "e_above_hull_ev_per_atom": data.get("e_above_hull_ev_per_atom"),
+            "formation_energy_ev_per_atom": data.get("formation_energy_ev_per_atom"),
+            "decomposition": data.get("decomposition"),
+            "metastable": data.get("metastable"),
+            "status": status,
+            "reason": st.get("reason") or rel.get("reason") or "",
+        })
+    return table
 
 
 def write_space_outputs(store: Store) -> dict[str, Path]:
@@ -73,19 +207,46 @@ def write_space_outputs(store: Store) -> dict[str, Path]:
     return {"table": table, "plot": plot}
 
 
+def write_stability_outputs(config: Config, store: Store) -> dict[str, Path]:
+    """table.csv, stability_ed_vs_t.png (Fig. 3a) and stability_contour.png (Fig. 3b)."""
+    from ipscreen.report.figures import ed_contour, ed_vs_tolerance
+
+    rows = compound_table(config, store)
+    table = store.folder / "table.csv"
+    write_rows(rows, table, "csv")
+    fig_a = ed_vs_tolerance(rows, store.folder / "stability_ed_vs_t.png", config.stability.threshold)
+    fig_b = ed_contour(rows, store.folder / "stability_contour.png")
+    return {"table": table, "fig3a": fig_a, "fig3b": fig_b}
+
+
+def default_executor(settings):
+    from ipscreen.campaign.executor import Executor
+
+    return Executor(settings)
+
+
 def run(folder: Path | str, preset: str | None = None, stages: list[str] | None = None,
-        progress: Progress | None = None) -> dict:
-    """Run `stages` (default: all) of the campaign in `folder`; returns a summary per stage."""
+        progress: Progress | None = None, executor_factory=None, overrides: dict | None = None) -> dict:
+    """Run `stages` (default: all) of the campaign in `folder`, in pipeline order; a summary per stage."""
     stages = list(stages or STAGES)
     for s in stages:
         if s not in STAGES:
             raise InputError(f"unknown stage {s!r} (known: {', '.join(STAGES)})")
     config, store = open_campaign(folder, preset)
+    if overrides:
+        config = config.with_overrides(overrides)
     summary: dict = {"campaign": str(folder), "preset": config.preset}
     with store:
         if "space" in stages:
             did_work = build_space(config, store, progress)
             summary["space"] = {"built": did_work, "compounds": store.count(), **write_space_outputs(store)}
+        if store.count() == 0:
+            raise StoreError(f"campaign {folder} has no space yet: run the space stage first")
+        if "relax" in stages:
+            summary["relax"] = run_relax(config, store, executor_factory or default_executor, progress)
+        if "stability" in stages:
+            summary["stability"] = run_stability(config, store)
+            summary["stability"].update(write_stability_outputs(config, store))
     return summary
 
 

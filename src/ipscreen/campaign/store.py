@@ -5,8 +5,9 @@ Tables
   structure as compact JSON).
 - ``stages``: one row per completed stage run (stage, settings hash, settings,
   ipscreen and tool versions, time).
-- ``results``: one row per (compound, stage, settings hash) with status, values
-  (JSON) and failure reason; written by later stages.
+- ``results``: one row per (subject, stage, settings hash) with status, values
+  (JSON) and failure reason. A subject is a compound id or a reference phase id
+  (``ref:Li2O``).
 
 Every write is one transaction: an interrupted write leaves nothing behind.
 Only the campaign driver writes; workers return results.
@@ -54,7 +55,7 @@ CREATE TABLE IF NOT EXISTS stages (
     PRIMARY KEY (stage, settings_hash)
 );
 CREATE TABLE IF NOT EXISTS results (
-    compound_id TEXT NOT NULL REFERENCES compounds(id),
+    compound_id TEXT NOT NULL,
     stage TEXT NOT NULL,
     settings_hash TEXT NOT NULL,
     status TEXT NOT NULL,
@@ -157,6 +158,53 @@ class Store:
                 raise StoreError(f"unknown compound id in this campaign: {i}")
             out[i] = json.loads(row[0])
         return out
+
+    # results ----------------------------------------------------------------
+    def write_result(self, subject_id: str, stage: str, settings_hash: str, status: str, data: dict | None = None,
+                     reason: str = "") -> None:
+        """Store one finished task (its own transaction, so it survives a crash of the driver)."""
+        with self.conn:
+            self.conn.execute(
+                "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (subject_id, stage, settings_hash, status, json.dumps(data, separators=(",", ":")) if data else None,
+                 reason, time.time()),
+            )
+
+    def replace_results(self, stage: str, settings_hash: str, rows: list[tuple[str, str, dict | None, str]]) -> None:
+        """Replace all results of (stage, settings_hash) by `rows` of (subject, status, data, reason), atomically."""
+        now = time.time()
+        with self.conn:
+            self.conn.execute("DELETE FROM results WHERE stage = ? AND settings_hash = ?", (stage, settings_hash))
+            self.conn.executemany(
+                "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(sid, stage, settings_hash, status, json.dumps(data, separators=(",", ":")) if data else None,
+                  reason, now) for sid, status, data, reason in rows],
+            )
+
+    def results(self, stage: str, settings_hash: str) -> dict[str, dict]:
+        """{subject: {"status", "data", "reason"}} of one stage run."""
+        rows = self.conn.execute(
+            "SELECT compound_id, status, data, reason FROM results WHERE stage = ? AND settings_hash = ?",
+            (stage, settings_hash)).fetchall()
+        return {r[0]: {"status": r[1], "data": json.loads(r[2]) if r[2] else {}, "reason": r[3]} for r in rows}
+
+    def done_ids(self, stage: str, settings_hash: str) -> set[str]:
+        rows = self.conn.execute("SELECT compound_id FROM results WHERE stage = ? AND settings_hash = ?",
+                                 (stage, settings_hash)).fetchall()
+        return {r[0] for r in rows}
+
+    def result_counts(self) -> list[tuple[str, str, str, int]]:
+        """(stage, settings_hash, status, count) over all results."""
+        return self.conn.execute(
+            "SELECT stage, settings_hash, status, COUNT(*) FROM results GROUP BY stage, settings_hash, status "
+            "ORDER BY stage, settings_hash, status").fetchall()
+
+    def mark_complete(self, stage: str, settings_hash: str, settings: dict, versions: dict, n_records: int) -> None:
+        with self.conn:
+            self.conn.execute(
+                "INSERT OR REPLACE INTO stages VALUES (?, ?, ?, ?, ?, ?)",
+                (stage, settings_hash, json.dumps(settings, sort_keys=True), json.dumps(versions, sort_keys=True),
+                 n_records, time.time()))
 
     def count(self, table: str = "compounds") -> int:
         if table not in ("compounds", "results", "stages"):

@@ -39,3 +39,86 @@ def tolerance_histogram(rows: list[dict], path: Path | str, title: str = "") -> 
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def ed_vs_tolerance(rows: list[dict], path: Path | str, threshold: float = 0.1) -> Path:
+    """Fig. 3a: E_d (eV/atom) vs t_G,ip per parent, with the E_d filter line."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=150)
+    done = [r for r in rows if r.get("e_above_hull_ev_per_atom") is not None]
+    for parent, (label, colour) in PARENT_STYLE.items():
+        pts = [r for r in done if r["parent"] == parent]
+        if pts:
+            ax.scatter([r["tolerance_factor"] for r in pts], [r["e_above_hull_ev_per_atom"] for r in pts],
+                       s=12, alpha=0.7, color=colour, label=f"{label}: {len(pts):,}", edgecolors="none")
+    ax.axhline(threshold, color="k", ls="--", lw=1)
+    n_meta = sum(1 for r in done if r["e_above_hull_ev_per_atom"] < threshold)
+    top = max([threshold] + [r["e_above_hull_ev_per_atom"] for r in done])
+    ax.set_ylim(-0.03 * top, 1.25 * top)
+    ax.text(0.99, threshold, f" E$_d$ < {threshold} eV/atom: {n_meta:,} of {len(done):,}",
+            transform=ax.get_yaxis_transform(), ha="right", va="bottom", fontsize=8)
+    ax.set_xlabel(r"tolerance factor $t_{G,ip}$ (eq. 24)")
+    ax.set_ylabel(r"$E_d$ (eV/atom above hull)")
+    ax.set_title("Thermodynamic stability vs tolerance factor")
+    ax.legend(frameon=True, framealpha=0.9, fontsize=8, loc="upper right", bbox_to_anchor=(1.0, 0.92))
+    return _save(fig, path)
+
+
+def ed_contour(rows: list[dict], path: Path | str) -> Path:
+    """Fig. 3b: lowest E_d over the weighted X and Z radii (Å), one point per (r_X,w, r_Z,w)."""
+    import numpy as np
+
+    from ipscreen.space.radii import weighted_radius
+
+    plt = _pyplot()
+    best: dict[str, tuple[float, float, float]] = {}
+    for r in rows:
+        e = r.get("e_above_hull_ev_per_atom")
+        if e is None:
+            continue
+        xs, zs = r["x_elements"].split(","), r["z_elements"].split(",")
+        fx, fz = float(r["x_fraction"]), float(r["z_fraction"])
+        rx = weighted_radius(dict(zip(xs, [fx, 1 - fx])) if len(xs) == 2 else {xs[0]: 1.0})
+        rz = weighted_radius(dict(zip(zs, [fz, 1 - fz])) if len(zs) == 2 else {zs[0]: 1.0})
+        key = f"{rx:.4f},{rz:.4f}"  # compositions with the same weighted radii share a point
+        if key not in best or e < best[key][2]:
+            best[key] = (rx, rz, e)
+    fig, ax = plt.subplots(figsize=(6.0, 4.8), dpi=150)
+    if best:
+        x, y, z = (np.array(v) for v in zip(*best.values()))
+        can_contour = len(best) >= 4 and np.ptp(x) > 0 and np.ptp(y) > 0
+        if can_contour:
+            try:
+                filled = ax.tricontourf(x, y, z, levels=12, cmap="viridis")
+                lines = ax.tricontour(x, y, z, levels=6, colors="k", linewidths=0.5)
+                ax.clabel(lines, fontsize=6, fmt="%.2f")
+                fig.colorbar(filled, ax=ax, label=r"lowest $E_d$ (eV/atom)")
+            except (ValueError, RuntimeError):  # degenerate triangulation (collinear points)
+                can_contour = False
+        points = ax.scatter(x, y, c=z, cmap="viridis", s=14, edgecolors="k", linewidths=0.3)
+        if not can_contour:
+            fig.colorbar(points, ax=ax, label=r"lowest $E_d$ (eV/atom)")
+    ax.set_xlabel(r"$r_{X,w} = \sum w_X r_X$ (Å)")
+    ax.set_ylabel(r"$r_{Z,w} = \sum w_Z r_Z$ (Å)")
+    ax.set_title(f"Lowest E$_d$ per weighted-radius point ({len(best):,} points)")
+    return _save(fig, path)
+
+
+def _save(fig, path: Path | str) -> Path:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path

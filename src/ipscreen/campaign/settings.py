@@ -1,0 +1,116 @@
+"""Validated settings of the energy, relaxation, stability and cluster tables of a campaign."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, fields
+
+from ipscreen.errors import InputError
+
+
+def _from_table(cls, table: dict | None, name: str):
+    table = table or {}
+    if not isinstance(table, dict):
+        raise InputError(f"[{name}] must be a table")
+    known = {f.name for f in fields(cls)}
+    unknown = set(table) - known
+    if unknown:
+        raise InputError(f"unknown key(s) in [{name}]: {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})")
+    defaults = cls()
+    for key, value in table.items():
+        expected = type(getattr(defaults, key))
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if getattr(defaults, key) is not None and not isinstance(value, expected):
+            raise InputError(f"[{name}] {key} must be a {expected.__name__}, not {value!r}")
+    return cls(**table)
+
+
+def settings_hash(*parts) -> str:
+    """Short hash of JSON-serialisable settings."""
+    text = json.dumps([p if isinstance(p, (dict, list, str)) else asdict(p) for p in parts], sort_keys=True)
+    return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
+
+
+@dataclass(frozen=True)
+class EnergySettings:
+    """Energy backend: name (sevenn | module:factory), model, and whether MP2020 corrections apply."""
+
+    backend: str = "sevenn"
+    model: str = "7net-0"
+    mp2020: bool = True  # True for raw-PBE models (SevenNet); False for MP2020-corrected ones (CHGNet)
+
+    @classmethod
+    def from_table(cls, table):
+        return _from_table(cls, table, "energy")
+
+    def package_version(self) -> str:
+        """Version of the package that provides the backend (part of every settings hash)."""
+        from importlib.metadata import PackageNotFoundError, version
+
+        package = {"sevenn": "sevenn", "chgnet": "chgnet"}.get(self.backend, self.backend.split(".")[0].split(":")[0])
+        try:
+            return version(package)
+        except PackageNotFoundError:
+            return "unknown"
+
+
+@dataclass(frozen=True)
+class RelaxStageSettings:
+    """Relaxation thresholds: fmax in eV/Å (paper: 0.01), step cap, optimiser, symmetry constraint."""
+
+    fmax: float = 0.01
+    max_steps: int = 500
+    optimizer: str = "FIRE"
+    symmetry: bool = False
+
+    @classmethod
+    def from_table(cls, table):
+        s = _from_table(cls, table, "relax")
+        if s.fmax <= 0 or s.max_steps < 1:
+            raise InputError("[relax] fmax must be > 0 and max_steps >= 1")
+        if s.optimizer not in ("FIRE", "BFGS"):
+            raise InputError(f"[relax] optimizer = {s.optimizer!r} (known: FIRE, BFGS)")
+        return s
+
+
+@dataclass(frozen=True)
+class StabilitySettings:
+    """E_d filter threshold in eV/atom (paper: 0.1)."""
+
+    threshold: float = 0.1
+
+    @classmethod
+    def from_table(cls, table):
+        return _from_table(cls, table, "stability")
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    """Where tasks run.
+
+    executor: "local" (a Dask LocalCluster of `n_workers` processes, default: one per
+    core), "serial" (in the driver process, no Dask), "scheduler" (a running Dask
+    cluster at `scheduler`, e.g. tcp://host:8786) or "slurm"/"pbs" (dask-jobqueue
+    with `jobs` jobs of `cores` cores each, `queue`, `walltime`, `memory`, `account`).
+    """
+
+    executor: str = "local"
+    n_workers: int = 0  # 0: one per core
+    scheduler: str = ""
+    jobs: int = 1
+    cores: int = 1
+    memory: str = "4GB"
+    queue: str = ""
+    walltime: str = "01:00:00"
+    account: str = ""
+
+    @classmethod
+    def from_table(cls, table):
+        s = _from_table(cls, table, "cluster")
+        if s.executor not in ("local", "serial", "scheduler", "slurm", "pbs"):
+            raise InputError(f"[cluster] executor = {s.executor!r} (known: local, serial, scheduler, slurm, pbs)")
+        if s.executor == "scheduler" and not s.scheduler:
+            raise InputError("[cluster] executor = 'scheduler' needs scheduler = 'tcp://HOST:PORT'")
+        return s

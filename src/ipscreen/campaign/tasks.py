@@ -1,0 +1,60 @@
+"""Worker-side task functions: plain, picklable, no store access.
+
+Each returns a dict that the driver stores. A worker keeps its loaded energy backend
+between tasks (loading SevenNet takes seconds).
+"""
+
+from __future__ import annotations
+
+import time
+
+_BACKENDS: dict = {}
+
+
+def backend_for(energy: dict):
+    """The worker's cached backend for an EnergySettings dict."""
+    from ipscreen.energy.backends import load_backend
+
+    key = (energy["backend"], energy["model"])
+    if key not in _BACKENDS:
+        _BACKENDS[key] = load_backend(energy["backend"], energy["model"])
+    return _BACKENDS[key]
+
+
+def structure_from_dict(d: dict):
+    """pymatgen Structure from the compact dict (lattice rows in Å, species, frac_coords)."""
+    from pymatgen.core import Lattice, Structure
+
+    return Structure(Lattice(d["lattice"]), d["species"], d["frac_coords"])
+
+
+def structure_to_dict(structure) -> dict:
+    return {
+        "lattice": [[round(x, 8) for x in row] for row in structure.lattice.matrix.tolist()],
+        "species": [site.specie.symbol for site in structure],
+        "frac_coords": [[round(x, 8) for x in row] for row in structure.frac_coords.tolist()],
+    }
+
+
+def relax_task(payload: dict) -> dict:
+    """Relax one structure: payload {"structure", "energy", "relax"} -> status, energies (eV), relaxed structure."""
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from ipscreen.energy.relax import RelaxSettings, relax
+
+    start = time.perf_counter()
+    try:
+        backend = backend_for(payload["energy"])
+    except Exception as exc:  # a backend that cannot load fails every task with the same reason
+        return {"status": "failed", "reason": f"energy backend: {exc}"}
+    r = payload["relax"]
+    settings = RelaxSettings(fmax=r["fmax"], max_steps=r["max_steps"], optimizer=r["optimizer"],
+                             symmetry=r["symmetry"])
+    atoms = AseAtomsAdaptor.get_atoms(structure_from_dict(payload["structure"]))
+    result = relax(atoms, backend, settings)
+    out = {"status": result.status, "reason": result.reason, "steps": result.steps,
+           "elapsed_s": round(time.perf_counter() - start, 3), "backend": backend.info.as_dict()}
+    if result.atoms is not None and result.status != "failed":
+        out.update(energy_ev=result.energy_ev, energy_ev_per_atom=result.energy_ev_per_atom,
+                   structure=structure_to_dict(AseAtomsAdaptor.get_structure(result.atoms)))
+    return out

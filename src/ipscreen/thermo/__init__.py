@@ -1,0 +1,1 @@
+"""Thermodynamics: competing reference phases and the convex hull (E_d)."""
