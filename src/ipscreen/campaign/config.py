@@ -7,7 +7,9 @@ A campaign file names its preset and overrides any table of it, e.g.::
     [space]
     x_elements = ["O", "S"]
 
-Tables are merged key by key (nested tables recursively; lists replace).
+Tables are merged key by key (nested tables recursively; lists replace), except
+``[space.parents]``, which a campaign file replaces as a whole: the parents it
+lists are the campaign's parents.
 """
 
 from __future__ import annotations
@@ -40,12 +42,16 @@ def load_preset(name: str) -> dict:
     return tomllib.loads(text)
 
 
-def merge(base: dict, override: dict) -> dict:
-    """Recursive merge of two TOML tables; `override` wins, lists are replaced."""
+REPLACED_TABLES = {("space", "parents")}
+
+
+def merge(base: dict, override: dict, _path: tuple = ()) -> dict:
+    """Recursive merge of two TOML tables; `override` wins, lists (and REPLACED_TABLES) are replaced."""
     out = copy.deepcopy(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value)
+        path = (*_path, key)
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and path not in REPLACED_TABLES:
+            out[key] = merge(out[key], value, path)
         else:
             out[key] = copy.deepcopy(value)
     return out

@@ -18,6 +18,7 @@ import hashlib
 import importlib
 import json
 import os
+import warnings
 from dataclasses import asdict, dataclass, field
 
 from ipscreen.energy.threads import limit_threads
@@ -91,7 +92,9 @@ def _sevennet(model: str, **options) -> Backend:
         torch._C._jit_set_profiling_executor(False)
     except (ImportError, AttributeError):
         pass
-    calc = SevenNetCalculator(model=path, device="cpu", **options)
+    with warnings.catch_warnings():  # "no tensor-product accelerator": expected on CPU
+        warnings.filterwarnings("ignore", message=".*accelerator.*")
+        calc = SevenNetCalculator(model=path, device="cpu", **options)
     elements = frozenset(chemical_symbols[z] for z in calc.type_map)
     info = BackendInfo("sevenn", model if model in SEVENNET_BUNDLED else os.path.abspath(model), sevenn.__version__,
                        dict(options))

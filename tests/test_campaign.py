@@ -1,0 +1,177 @@
+"""Campaign runs: resume after SIGKILL, a real Dask cluster losing a worker, failures as data."""
+
+import csv
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ipscreen.campaign.runner import open_campaign, run, stability_hash
+from ipscreen.campaign.store import Store
+
+pytestmark = pytest.mark.slow
+
+TINY = """
+preset = "demo"
+[space]
+x_elements = ["O"]
+z_elements = ["Cl", "Br"]
+[space.parents.ninf]
+sizes = [1, 2]
+alloy = "both"
+[relax]
+fmax = 0.05
+max_steps = 200
+[cluster]
+executor = "serial"
+"""
+N_COMPOUNDS = 5  # Li3OCl, Li3OBr and three Li6O2ClBr orderings
+N_REFERENCES = 8  # Li, O, Cl, Br, Li2O, LiCl, LiBr, Li2O2
+
+
+def _campaign(path):
+    path.mkdir(parents=True)
+    (path / "campaign.toml").write_text(TINY)
+    return path
+
+
+def _table(folder):
+    with open(folder / "table.csv") as fh:
+        return {r["id"]: r for r in csv.DictReader(fh)}
+
+
+def _relax_rows(folder):
+    conn = sqlite3.connect(folder / "ipscreen.sqlite")
+    rows = conn.execute("SELECT compound_id, created_at, data FROM results WHERE stage = 'relax'").fetchall()
+    conn.close()
+    return rows
+
+
+def _wait_for_results(folder, n, proc, timeout=300):
+    start = time.time()
+    while time.time() - start < timeout:
+        if (folder / "ipscreen.sqlite").exists():
+            try:
+                if len(_relax_rows(folder)) >= n:
+                    return
+            except sqlite3.OperationalError:
+                pass
+        assert proc.poll() is None, "the run ended before it could be interrupted"
+        time.sleep(0.2)
+    raise TimeoutError
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    folder = _campaign(tmp_path_factory.mktemp("ref") / "c")
+    summary = run(folder)
+    assert summary["relax"]["total"] == N_COMPOUNDS + N_REFERENCES
+    return _table(folder)
+
+
+def _same_numbers(table, reference):
+    assert set(table) == set(reference)
+    for cid, row in table.items():
+        assert row["status"] == reference[cid]["status"] == "converged"
+        assert float(row["energy_ev_per_atom"]) == pytest.approx(float(reference[cid]["energy_ev_per_atom"]), abs=1e-6)
+        assert float(row["e_above_hull_ev_per_atom"]) == pytest.approx(
+            float(reference[cid]["e_above_hull_ev_per_atom"]), abs=1e-6)
+        assert row["decomposition"] == reference[cid]["decomposition"]
+
+
+def test_uninterrupted_run_outputs(uninterrupted):
+    assert len(uninterrupted) == N_COMPOUNDS
+    li3ocl = next(r for r in uninterrupted.values() if r["reduced_formula"] == "Li3OCl")
+    assert li3ocl["decomposition"] == "Li2O + LiCl" and float(li3ocl["e_above_hull_ev_per_atom"]) >= 0
+
+
+def test_sigkill_mid_stage_then_resume(tmp_path, uninterrupted):
+    folder = _campaign(tmp_path / "c")
+    cmd = [sys.executable, "-m", "ipscreen.cli", "run", "--campaign", str(folder)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for_results(folder, 4, proc)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    before = {cid: created for cid, created, _ in _relax_rows(folder)}
+    assert 4 <= len(before) < N_COMPOUNDS + N_REFERENCES
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    after = _relax_rows(folder)
+    ids = [cid for cid, _, _ in after]
+    assert len(ids) == len(set(ids)) == N_COMPOUNDS + N_REFERENCES  # every structure exactly once
+    for cid, created, _ in after:  # what was finished before the kill was not redone
+        if cid in before:
+            assert created == before[cid]
+    _same_numbers(_table(folder), uninterrupted)
+
+
+def test_dask_cluster_survives_a_killed_worker(tmp_path, uninterrupted):
+    folder = _campaign(tmp_path / "c")
+    bindir = os.path.dirname(sys.executable)
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    sched_file = tmp_path / "scheduler.json"
+    procs = [subprocess.Popen([os.path.join(bindir, "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",
+                               "--no-dashboard", "--scheduler-file", str(sched_file)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        for _ in range(300):
+            if sched_file.exists() and sched_file.stat().st_size:
+                break
+            time.sleep(0.1)
+        address = json.loads(sched_file.read_text())["address"]
+        workers = [subprocess.Popen([os.path.join(bindir, "dask"), "worker", address, "--nthreads", "1",
+                                     "--no-nanny", "--no-dashboard", "--death-timeout", "60"], env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
+        procs += workers
+        driver = subprocess.Popen([sys.executable, "-m", "ipscreen.cli", "run", "--campaign", str(folder),
+                                   "--scheduler", address], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        procs.append(driver)
+        _wait_for_results(folder, 2, driver)
+        workers[0].send_signal(signal.SIGKILL)
+        out, err = driver.communicate(timeout=900)
+        assert driver.returncode == 0, err
+        assert "relax: 13 structures" in err
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    ids = [cid for cid, _, _ in _relax_rows(folder)]
+    assert len(ids) == len(set(ids)) == N_COMPOUNDS + N_REFERENCES
+    _same_numbers(_table(folder), uninterrupted)
+
+
+def test_bad_structures_are_stored_as_failed(tmp_path):
+    from ase.data import chemical_symbols
+
+    from ipscreen.energy.backends import load_backend
+
+    folder = _campaign(tmp_path / "c")
+    run(folder, stages=["space"])
+    lacking = next(el for el in chemical_symbols[1:] if el not in load_backend().elements)
+    with Store(folder) as store:
+        rows = store.compound_rows()
+        overlap, foreign = rows[0]["id"], rows[1]["id"]
+        s = store.structures([overlap, foreign])
+        s[overlap]["frac_coords"][1] = [c + 0.01 for c in s[overlap]["frac_coords"][0]]
+        s[foreign]["species"][0] = lacking
+        with store.conn:
+            for cid, d in s.items():
+                store.conn.execute("UPDATE compounds SET structure = ? WHERE id = ?", (json.dumps(d), cid))
+    summary = run(folder)
+    assert summary["stability"]["failed"] == 2
+    table = _table(folder)
+    assert table[overlap]["status"] == "failed" and "apart" in table[overlap]["reason"]
+    assert table[foreign]["status"] == "failed" and lacking in table[foreign]["reason"]
+    others = [r for cid, r in table.items() if cid not in (overlap, foreign)]
+    assert others and all(r["status"] == "converged" and r["e_above_hull_ev_per_atom"] for r in others)
+    config, store = open_campaign(folder)
+    with store:
+        assert len(store.results("stability", stability_hash(config))) == N_COMPOUNDS

@@ -1,0 +1,73 @@
+"""Convex hull of Li-O-Cl from relaxed reference phases (real SevenNet-0 energies)."""
+
+import pytest
+from pymatgen.io.ase import AseAtomsAdaptor
+
+from ipscreen.energy.backends import load_backend
+from ipscreen.energy.relax import RelaxSettings, relax
+from ipscreen.errors import InputError
+from ipscreen.space.parents import PARENTS
+from ipscreen.thermo.hull import Phase, stabilities
+from ipscreen.thermo.references import all_reference_phases, reference_phases
+
+
+@pytest.fixture(scope="module")
+def li_o_cl():
+    backend = load_backend()
+    settings = RelaxSettings(fmax=0.02, max_steps=400)
+    refs = []
+    for p in reference_phases({"Li", "O", "Cl"}):
+        r = relax(AseAtomsAdaptor.get_atoms(p.structure), backend, settings)
+        assert r.status == "converged", (p.id, r.reason)
+        refs.append(Phase(p.id, AseAtomsAdaptor.get_structure(r.atoms), r.energy_ev))
+    r = relax(AseAtomsAdaptor.get_atoms(PARENTS["ninf"].structure("O", "Cl")), backend, settings)
+    return refs, Phase("Li3OCl", AseAtomsAdaptor.get_structure(r.atoms), r.energy_ev)
+
+
+def test_reference_phases_of_li_o_cl():
+    ids = {p.id for p in reference_phases({"Li", "O", "Cl"})}
+    assert ids == {"ref:Li", "ref:O", "ref:Cl", "ref:Li2O", "ref:LiCl", "ref:Li2O2"}
+    assert all(p.source for p in all_reference_phases())
+    with pytest.raises(InputError, match="no reference phases"):
+        reference_phases({"Li", "N"})
+
+
+def test_prototypes_have_the_right_symmetry():
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+    groups = {p.formula: SpacegroupAnalyzer(p.structure, symprec=1e-3).get_space_group_symbol()
+              for p in all_reference_phases() if p.formula in ("Li2O", "LiCl", "Li2O2", "Li2Te", "LiI")}
+    assert groups == {"Li2O": "Fm-3m", "LiCl": "Fm-3m", "Li2O2": "P6_3/mmc", "Li2Te": "Fm-3m", "LiI": "Fm-3m"}
+
+
+def test_li3ocl_above_li2o_plus_licl(li_o_cl):
+    refs, li3ocl = li_o_cl
+    st = stabilities([li3ocl], refs)["Li3OCl"]
+    assert st.e_above_hull_ev_per_atom >= 0
+    assert st.decomposition == "Li2O + LiCl"
+    assert st.e_above_hull_ev_per_atom < 0.1  # metastable, as in the paper (0 there)
+    assert st.formation_energy_ev_per_atom < -1.5
+
+
+def test_mp2020_corrections_cancel_for_anion_preserving_reactions(li_o_cl):
+    refs, li3ocl = li_o_cl
+    with_corr = stabilities([li3ocl], refs, mp2020=True)["Li3OCl"]
+    without = stabilities([li3ocl], refs, mp2020=False)["Li3OCl"]
+    assert with_corr.e_above_hull_ev_per_atom == pytest.approx(without.e_above_hull_ev_per_atom, abs=1e-9)
+    assert with_corr.formation_energy_ev_per_atom != pytest.approx(without.formation_energy_ev_per_atom, abs=1e-3)
+
+
+def test_a_compound_below_the_hull_has_zero_ed(li_o_cl):
+    refs, li3ocl = li_o_cl
+    lowered = Phase("low", li3ocl.structure, li3ocl.energy_ev - 5 * 0.2)  # 0.2 eV/atom lower
+    result = stabilities([lowered, li3ocl], refs)
+    assert result["low"].e_above_hull_ev_per_atom == 0.0
+    assert result["low"].decomposition == "Li3OCl"
+    assert result["Li3OCl"].e_above_hull_ev_per_atom == pytest.approx(0.2, abs=1e-6)
+
+
+def test_missing_terminal_reference_gives_reason(li_o_cl):
+    refs, li3ocl = li_o_cl
+    no_oxygen = [p for p in refs if p.id != "ref:O"]
+    result = stabilities([li3ocl], no_oxygen)["Li3OCl"]
+    assert isinstance(result, str) and "no convex hull" in result
