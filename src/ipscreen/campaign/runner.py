@@ -36,7 +36,7 @@ def versions() -> dict:
 
 def relax_hash(config: Config) -> str:
     """Settings hash of the relax stage: backend, its package version and the thresholds."""
-    return settings_hash(asdict(config.energy), config.energy.package_version(), asdict(config.relax))
+    return settings_hash(asdict(config.energy), config.energy.package_version(), config.relax.physics())
 
 
 def stability_hash(config: Config) -> str:
@@ -84,40 +84,58 @@ def space_elements(store: Store) -> set[str]:
 
 
 def run_relax(config: Config, store: Store, executor_factory, progress: Progress | None = None) -> dict:
-    """Relax every compound and every reference phase of its chemical systems (resumable)."""
-    from dataclasses import asdict as as_dict
+    """Relax every compound and every reference phase of its chemical systems (resumable).
 
-    from ipscreen.campaign.tasks import relax_task, structure_to_dict
+    Structures go to the workers in chunks of `relax.batch_size` of similar size; each
+    finished chunk is committed at once.
+    """
+    from ipscreen.campaign.tasks import relax_chunk_task, structure_to_dict
     from ipscreen.thermo.references import reference_phases
 
     h = relax_hash(config)
     rows = store.compound_rows()
     refs = reference_phases(space_elements(store))
     done = store.done_ids("relax", h)
-    structures = {}
-    for p in refs:
-        if p.id not in done:
-            structures[p.id] = structure_to_dict(p.structure)
-    todo = [r["id"] for r in rows if r["id"] not in done]
-    structures.update(store.structures(todo))
-    common = {"energy": as_dict(config.energy), "relax": as_dict(config.relax)}
-    payloads = {sid: {"structure": st, **common} for sid, st in structures.items()}
+    structures = {p.id: structure_to_dict(p.structure) for p in refs if p.id not in done}
+    structures.update(store.structures([r["id"] for r in rows if r["id"] not in done]))
+    order = sorted(structures, key=lambda sid: (len(structures[sid]["species"]), sid))
+    size = config.relax.batch_size
+    common = {"energy": asdict(config.energy), "relax": asdict(config.relax)}
+    payloads = {}
+    for start in range(0, len(order), size):
+        ids = order[start:start + size]
+        payloads[ids[0]] = {"structures": {sid: structures[sid] for sid in ids}, **common}
 
-    def on_result(sid: str, result: dict) -> None:
-        status = result.pop("status")
-        reason = result.pop("reason", "")
-        store.write_result(sid, "relax", h, status, result, reason)
+    def on_result(key: str, result: dict) -> None:
+        if "results" not in result:  # the whole chunk failed (e.g. its worker kept dying)
+            result = {"results": {sid: dict(result) for sid in payloads[key]["structures"]}}
+        for sid, r in result["results"].items():
+            r = dict(r)
+            status = r.pop("status")
+            store.write_result(sid, "relax", h, status, r, r.pop("reason", ""))
 
     if payloads:
         with executor_factory(config.cluster) as executor:
-            executor.run("relax", relax_task, payloads, on_result, progress)
+            executor.run("relax", relax_chunk_task, payloads, on_result,
+                         progress=_per_structure(progress, payloads) if progress else None)
     n = len(rows) + len(refs)
-    store.mark_complete("relax", h, {"energy": as_dict(config.energy), "relax": as_dict(config.relax),
+    store.mark_complete("relax", h, {"energy": asdict(config.energy), "relax": config.relax.physics(),
                                      "references": [p.id for p in refs]}, versions(), n)
     counts: dict[str, int] = {}
     for r in store.results("relax", h).values():
         counts[r["status"]] = counts.get(r["status"], 0) + 1
-    return {"computed": len(payloads), "total": n, "status": counts}
+    return {"computed": len(structures), "total": n, "status": counts}
+
+
+def _per_structure(progress: Progress, payloads: dict) -> Progress:
+    """Report chunk progress as structures done."""
+    sizes = [len(p["structures"]) for p in payloads.values()]
+    total = sum(sizes)
+
+    def update(name: str, done_chunks: int, _total_chunks: int) -> None:
+        progress(f"{name} ({total} structures)", int(round(total * done_chunks / max(1, len(sizes)))), total)
+
+    return update
 
 
 def run_stability(config: Config, store: Store) -> dict:

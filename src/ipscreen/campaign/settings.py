@@ -58,18 +58,28 @@ class EnergySettings:
 
 @dataclass(frozen=True)
 class RelaxStageSettings:
-    """Relaxation thresholds: fmax in eV/Å (paper: 0.01), step cap, optimiser, symmetry constraint."""
+    """Relaxation thresholds: fmax in eV/Å (paper: 0.01), step cap, optimiser, symmetry constraint.
+
+    batch_size: structures advanced together per model call (1: the plain ASE loop).
+    It changes speed, not results, so it is not part of the settings hash.
+    """
 
     fmax: float = 0.01
     max_steps: int = 500
     optimizer: str = "FIRE"
     symmetry: bool = False
+    batch_size: int = 8
+
+    def physics(self) -> dict:
+        """The settings that change results (hashed)."""
+        return {"fmax": self.fmax, "max_steps": self.max_steps, "optimizer": self.optimizer,
+                "symmetry": self.symmetry}
 
     @classmethod
     def from_table(cls, table):
         s = _from_table(cls, table, "relax")
-        if s.fmax <= 0 or s.max_steps < 1:
-            raise InputError("[relax] fmax must be > 0 and max_steps >= 1")
+        if s.fmax <= 0 or s.max_steps < 1 or s.batch_size < 1:
+            raise InputError("[relax] fmax must be > 0, max_steps >= 1 and batch_size >= 1")
         if s.optimizer not in ("FIRE", "BFGS"):
             raise InputError(f"[relax] optimizer = {s.optimizer!r} (known: FIRE, BFGS)")
         return s

@@ -36,6 +36,46 @@ def structure_to_dict(structure) -> dict:
     }
 
 
+def _relax_settings(r: dict):
+    from ipscreen.energy.relax import RelaxSettings
+
+    return RelaxSettings(fmax=r["fmax"], max_steps=r["max_steps"], optimizer=r["optimizer"], symmetry=r["symmetry"])
+
+
+def _result_dict(result, backend, elapsed: float) -> dict:
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    out = {"status": result.status, "reason": result.reason, "steps": result.steps,
+           "elapsed_s": round(elapsed, 3), "backend": backend.info.as_dict()}
+    if result.atoms is not None and result.status != "failed":
+        out.update(energy_ev=result.energy_ev, energy_ev_per_atom=result.energy_ev_per_atom,
+                   structure=structure_to_dict(AseAtomsAdaptor.get_structure(result.atoms)))
+    return out
+
+
+def relax_chunk_task(payload: dict) -> dict:
+    """Relax a chunk of structures together (batched model calls where the backend allows).
+
+    payload {"structures": {id: compact dict}, "energy", "relax"} -> {"results": {id: result}};
+    `elapsed_s` of each result is the chunk's wall time shared out per structure.
+    """
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from ipscreen.energy.relax import relax_many
+
+    start = time.perf_counter()
+    try:
+        backend = backend_for(payload["energy"])
+    except Exception as exc:  # a backend that cannot load fails every task with the same reason
+        return {"results": {sid: {"status": "failed", "reason": f"energy backend: {exc}"}
+                            for sid in payload["structures"]}}
+    ids = list(payload["structures"])
+    atoms = [AseAtomsAdaptor.get_atoms(structure_from_dict(payload["structures"][sid])) for sid in ids]
+    results = relax_many(atoms, backend, _relax_settings(payload["relax"]), payload["relax"].get("batch_size", 8))
+    share = (time.perf_counter() - start) / max(1, len(ids))
+    return {"results": {sid: _result_dict(r, backend, share) for sid, r in zip(ids, results)}}
+
+
 def relax_task(payload: dict) -> dict:
     """Relax one structure: payload {"structure", "energy", "relax"} -> status, energies (eV), relaxed structure."""
     from pymatgen.io.ase import AseAtomsAdaptor

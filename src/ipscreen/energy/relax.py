@@ -1,4 +1,11 @@
-"""Relaxation of cell and positions with an ASE optimiser (one structure at a time).
+"""Relaxation of cell and positions with an ASE optimiser.
+
+Two drivers with the same physics:
+- `relax`: the plain one-structure ASE loop (any calculator; the baseline).
+- `relax_many`: many structures advanced in lockstep, each with its own optimiser
+  state (FIRE velocities or BFGS Hessian, cell filter, convergence), their forces and
+  stresses computed together in one model call per step when the backend can
+  evaluate a batch; converged structures drop out of the batch.
 
 Failures are detected and returned, never raised: atoms closer than a physical
 minimum before or after, a non-finite or exploding energy, an element the model
@@ -48,20 +55,13 @@ class RelaxResult:
 def min_distance(atoms) -> float:
     """Shortest interatomic distance (Å) under periodic boundary conditions."""
     if len(atoms) < 2:
-        cell_lengths = atoms.cell.lengths()
-        return float(min(cell_lengths)) if atoms.pbc.all() else math.inf
+        return float(min(atoms.cell.lengths())) if atoms.pbc.all() else math.inf
     d = atoms.get_all_distances(mic=True)
     d[np.diag_indices_from(d)] = math.inf
     return float(d.min())
 
 
-def relax(atoms, backend, settings: RelaxSettings | None = None) -> RelaxResult:
-    """Relax a copy of `atoms` (ase.Atoms) with `backend` (ipscreen.energy.backends.Backend)."""
-    from ase.filters import FrechetCellFilter
-    from ase.optimize import BFGS, FIRE
-
-    settings = settings or RelaxSettings()
-    atoms = atoms.copy()
+def _precheck(atoms, backend) -> RelaxResult | None:
     try:
         backend.check_elements(atoms.get_chemical_symbols())
     except InputError as exc:
@@ -69,7 +69,13 @@ def relax(atoms, backend, settings: RelaxSettings | None = None) -> RelaxResult:
     d = min_distance(atoms)
     if d < MIN_DISTANCE:
         return RelaxResult("failed", f"atoms {d:.2f} Å apart in the starting structure (minimum {MIN_DISTANCE} Å)")
-    atoms.calc = backend.calculator
+    return None
+
+
+def _optimizer(atoms, settings: RelaxSettings):
+    from ase.filters import FrechetCellFilter
+    from ase.optimize import BFGS, FIRE
+
     if settings.symmetry:
         from ase.constraints import FixSymmetry
 
@@ -79,22 +85,125 @@ def relax(atoms, backend, settings: RelaxSettings | None = None) -> RelaxResult:
     if opt_class is None:
         raise InputError(f"unknown optimizer {settings.optimizer!r} (known: FIRE, BFGS)")
     opt = opt_class(target, logfile=None)
+    opt.fmax = settings.fmax
+    return opt
+
+
+def _exploded(energy: float, n: int, step: int) -> RelaxResult | None:
+    if not math.isfinite(energy) or energy / n < MIN_ENERGY_PER_ATOM:
+        return RelaxResult("failed", f"energy exploded ({energy / n:.2f} eV/atom) at step {step}", steps=step)
+    return None
+
+
+def _finish(atoms, converged: bool, steps: int, settings: RelaxSettings) -> RelaxResult:
     n = len(atoms)
-    try:
-        for _ in opt.irun(fmax=settings.fmax, steps=settings.max_steps):
-            e = atoms.get_potential_energy()
-            if not math.isfinite(e) or e / n < MIN_ENERGY_PER_ATOM:
-                return RelaxResult("failed", f"energy exploded ({e / n:.2f} eV/atom) at step {opt.nsteps}",
-                                   steps=opt.nsteps)
-    except (RuntimeError, ValueError, FloatingPointError) as exc:
-        return RelaxResult("failed", f"calculator error at step {opt.nsteps}: {exc}", steps=opt.nsteps)
     energy = float(atoms.get_potential_energy())
     d = min_distance(atoms)
-    if d < MIN_DISTANCE:
-        return RelaxResult("failed", f"atoms collapsed to {d:.2f} Å apart", energy, energy / n, opt.nsteps)
-    forces_ok = opt.converged() if hasattr(opt, "converged") else True
     atoms.calc = None
     atoms.set_constraint()
-    status = "converged" if forces_ok and opt.nsteps < settings.max_steps else "unconverged"
-    reason = "" if status == "converged" else f"not converged in {settings.max_steps} steps"
-    return RelaxResult(status, reason, energy, energy / n, opt.nsteps, atoms)
+    if d < MIN_DISTANCE:
+        return RelaxResult("failed", f"atoms collapsed to {d:.2f} Å apart", energy, energy / n, steps)
+    if converged:
+        return RelaxResult("converged", "", energy, energy / n, steps, atoms)
+    return RelaxResult("unconverged", f"not converged in {settings.max_steps} steps", energy, energy / n, steps, atoms)
+
+
+def relax(atoms, backend, settings: RelaxSettings | None = None) -> RelaxResult:
+    """Relax a copy of `atoms` (ase.Atoms) with `backend` (ipscreen.energy.backends.Backend), one step at a time."""
+    settings = settings or RelaxSettings()
+    atoms = atoms.copy()
+    failed = _precheck(atoms, backend)
+    if failed:
+        return failed
+    atoms.calc = backend.calculator
+    opt = _optimizer(atoms, settings)
+    converged = False
+    try:
+        for converged in opt.irun(fmax=settings.fmax, steps=settings.max_steps):
+            failed = _exploded(atoms.get_potential_energy(), len(atoms), opt.nsteps)
+            if failed:
+                return failed
+    except (RuntimeError, ValueError, FloatingPointError) as exc:
+        return RelaxResult("failed", f"calculator error at step {opt.nsteps}: {exc}", steps=opt.nsteps)
+    return _finish(atoms, converged, opt.nsteps, settings)
+
+
+class _BatchSlot:
+    """An ASE calculator that only hands back results computed for it by a batch call."""
+
+    implemented_properties = ("energy", "free_energy", "forces", "stress")
+
+    def __new__(cls):
+        from ase.calculators.calculator import Calculator
+
+        class Slot(Calculator):
+            implemented_properties = list(cls.implemented_properties)
+
+            def store(self, atoms, results: dict) -> None:
+                self.atoms = atoms.copy()
+                self.results = {"energy": results["energy"], "free_energy": results["energy"],
+                                "forces": results["forces"], "stress": results["stress"]}
+
+            def calculate(self, atoms=None, properties=None, system_changes=None):
+                raise RuntimeError("no batched result for this geometry")
+
+        return Slot()
+
+
+def relax_many(atoms_list, backend, settings: RelaxSettings | None = None, batch_size: int = 8) -> list[RelaxResult]:
+    """Relax many structures in lockstep, `batch_size` of them per model call.
+
+    Falls back to `relax` one at a time when the backend has no batch evaluator.
+    """
+    settings = settings or RelaxSettings()
+    if backend.evaluate_batch is None or batch_size <= 1:
+        return [relax(a, backend, settings) for a in atoms_list]
+    results: list[RelaxResult | None] = [None] * len(atoms_list)
+    states = {}
+    for i, original in enumerate(atoms_list):
+        atoms = original.copy()
+        failed = _precheck(atoms, backend)
+        if failed:
+            results[i] = failed
+            continue
+        atoms.calc = _BatchSlot()
+        states[i] = (atoms, _optimizer(atoms, settings))
+    active = sorted(states, key=lambda i: len(states[i][0]))  # similar sizes share a batch
+    while active:
+        for start in range(0, len(active), batch_size):
+            chunk = active[start:start + batch_size]
+            _evaluate(backend, [states[i][0] for i in chunk], results, chunk)
+        still = []
+        for i in active:
+            if results[i] is not None:  # the model failed on it
+                continue
+            atoms, opt = states[i]
+            failed = _exploded(atoms.get_potential_energy(), len(atoms), opt.nsteps)
+            if failed:
+                results[i] = failed
+                continue
+            if opt.gradient_converged(opt.optimizable.get_gradient()):
+                results[i] = _finish(atoms, True, opt.nsteps, settings)
+            elif opt.nsteps >= settings.max_steps:
+                results[i] = _finish(atoms, False, opt.nsteps, settings)
+            else:
+                opt.step()
+                opt.nsteps += 1
+                still.append(i)
+        active = still
+    return results  # type: ignore[return-value]
+
+
+def _evaluate(backend, atoms_list, results, indices) -> None:
+    """Fill the batch slots of `atoms_list`; a failing batch is retried one structure at a time."""
+    try:
+        outputs = backend.evaluate_batch(atoms_list)
+        for atoms, out in zip(atoms_list, outputs):
+            atoms.calc.store(atoms, out)
+        return
+    except (RuntimeError, ValueError, FloatingPointError):
+        if len(atoms_list) == 1:
+            results[indices[0]] = RelaxResult("failed", "model evaluation failed")
+            return
+    for atoms, i in zip(atoms_list, indices):
+        _evaluate(backend, [atoms], results, [i])
