@@ -112,6 +112,6 @@ def test_bad_formula_and_unknown_id(tmp_path):
 
 def test_status_and_missing_campaign(tmp_path):
     _one_line_error(run_cli("status", "--campaign", tmp_path / "none"), "no campaign store")
-    assert run_cli("run", "--campaign", tmp_path / "c").returncode == 0
+    assert run_cli("run", "--campaign", tmp_path / "c", "--stages", "space").returncode == 0
     out = run_cli("status", "--campaign", tmp_path / "c")
     assert out.returncode == 0 and "space" in out.stdout

@@ -15,14 +15,14 @@ from ipscreen.errors import InputError, StoreError
 
 def test_build_once_then_no_work(tmp_path):
     folder = tmp_path / "c"
-    summary = run(folder, preset="demo")
+    summary = run(folder, preset="demo", stages=["space"])
     assert summary["space"]["built"] is True
     n = summary["space"]["compounds"]
     with Store(folder) as store:
         first = store.stage_runs("space")
         assert len(first) == 1 and first[0]["n_records"] == n
         assert set(first[0]["versions"]) >= {"ipscreen", "icet", "spglib", "pymatgen"}
-    assert run(folder)["space"]["built"] is False  # the preset is read back from campaign.toml
+    assert run(folder, stages=["space"])["space"]["built"] is False  # the preset is read back from campaign.toml
     with Store(folder) as store:
         assert store.stage_runs("space") == first
         assert store.count() == n
@@ -35,14 +35,14 @@ def test_build_once_then_no_work(tmp_path):
 
 def test_changed_space_settings_are_refused(tmp_path):
     folder = tmp_path / "c"
-    run(folder, preset="demo")
+    run(folder, preset="demo", stages=["space"])
     (folder / "campaign.toml").write_text('preset = "demo"\n[space]\nz_elements = ["Cl"]\n')
     with pytest.raises(StoreError, match="other settings"):
-        run(folder)
+        run(folder, stages=["space"])
 
 
 def test_preset_conflict_is_refused(tmp_path):
-    run(tmp_path / "c", preset="demo")
+    run(tmp_path / "c", preset="demo", stages=["space"])
     with pytest.raises(InputError, match="uses preset 'demo'"):
         open_campaign(tmp_path / "c", preset="paper")
 

@@ -40,7 +40,7 @@ def relax_hash(config: Config) -> str:
 
 
 def stability_hash(config: Config) -> str:
-    return settings_hash(relax_hash(config), asdict(config.stability), {"mp2020": config.energy.mp2020})
+    return settings_hash(relax_hash(config), asdict(config.stability), {"mp2020": config.energy.corrections})
 
 
 def open_campaign(folder: Path | str, preset: str | None = None) -> tuple[Config, Store]:
@@ -159,7 +159,7 @@ def run_stability(config: Config, store: Store) -> dict:
 
     ref_phases = [p for p in (phase(ref.id) for ref in reference_phases(space_elements(store))) if p]
     compound_phases = [p for p in (phase(r["id"]) for r in rows) if p]
-    results = stabilities(compound_phases, ref_phases, mp2020=config.energy.mp2020)
+    results = stabilities(compound_phases, ref_phases, mp2020=config.energy.corrections)
     out_rows = []
     for r in rows:
         cid = r["id"]
@@ -180,7 +180,7 @@ def run_stability(config: Config, store: Store) -> dict:
         }, ""))
     store.replace_results("stability", sh, out_rows)
     store.mark_complete("stability", sh, {"relax_hash": rh, "threshold": config.stability.threshold,
-                                          "mp2020": config.energy.mp2020}, versions(), len(out_rows))
+                                          "mp2020": config.energy.corrections}, versions(), len(out_rows))
     n_meta = sum(1 for _, status, data, _ in out_rows if status == "done" and data["metastable"])
     return {"compounds": len(out_rows), "metastable": n_meta,
             "failed": sum(1 for _, status, _, _ in out_rows if status == "failed")}

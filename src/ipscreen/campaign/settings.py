@@ -35,15 +35,25 @@ def settings_hash(*parts) -> str:
 
 @dataclass(frozen=True)
 class EnergySettings:
-    """Energy backend: name (sevenn | module:factory), model, and whether MP2020 corrections apply."""
+    """Energy backend: name (sevenn | chgnet | mace | module:factory), model, and whether
+    MP2020 corrections are applied to its energies (default: yes, except for CHGNet,
+    which already predicts MP2020-corrected energies)."""
 
     backend: str = "sevenn"
     model: str = "7net-0"
-    mp2020: bool = True  # True for raw-PBE models (SevenNet); False for MP2020-corrected ones (CHGNet)
+    mp2020: bool | None = None
 
     @classmethod
     def from_table(cls, table):
-        return _from_table(cls, table, "energy")
+        s = _from_table(cls, table, "energy")
+        if s.mp2020 is not None and not isinstance(s.mp2020, bool):
+            raise InputError(f"[energy] mp2020 must be true or false, not {s.mp2020!r}")
+        return s
+
+    @property
+    def corrections(self) -> bool:
+        """Apply MaterialsProject2020Compatibility to this backend's energies?"""
+        return self.mp2020 if self.mp2020 is not None else self.backend != "chgnet"
 
     def package_version(self) -> str:
         """Version of the package that provides the backend (part of every settings hash)."""
