@@ -156,7 +156,8 @@ def test_bad_structures_are_stored_as_failed(tmp_path):
 
     folder = _campaign(tmp_path / "c")
     run(folder, stages=["space"])
-    lacking = next(el for el in chemical_symbols[1:] if el not in load_backend().elements)
+    known = load_backend().elements
+    lacking = next(el for el in chemical_symbols[1:] if el not in known)
     with Store(folder) as store:
         rows = store.compound_rows()
         overlap, foreign = rows[0]["id"], rows[1]["id"]

@@ -53,5 +53,5 @@ def test_slurm_job_script():
 
 def test_unreachable_scheduler():
     with pytest.raises(InputError, match="cannot reach Dask scheduler"):
-        with Executor(ClusterSettings(executor="scheduler", scheduler="tcp://127.0.0.1:9")):
+        with Executor(ClusterSettings(executor="scheduler", scheduler="tcp://127.0.0.1:9", connect_timeout_s=3)):
             pass

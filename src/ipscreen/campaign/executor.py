@@ -60,7 +60,7 @@ class Executor:
             self.client = Client(self.cluster)
         elif s.executor == "scheduler":
             try:
-                self.client = Client(s.scheduler, timeout="30s")
+                self.client = Client(s.scheduler, timeout=f"{s.connect_timeout_s}s")
             except OSError as exc:
                 raise InputError(f"cannot reach Dask scheduler {s.scheduler}: {exc}") from None
         else:

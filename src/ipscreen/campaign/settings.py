@@ -125,6 +125,7 @@ class ClusterSettings:
     queue: str = ""
     walltime: str = "01:00:00"
     account: str = ""
+    connect_timeout_s: int = 30  # how long to wait for a scheduler
 
     @classmethod
     def from_table(cls, table):

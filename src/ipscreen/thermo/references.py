@@ -39,24 +39,27 @@ def _load(name: str) -> dict:
 
 
 def _prototype(entry: dict):
+    """Primitive cell of a prototype from its Wyckoff positions (no space-group expansion)."""
     from pymatgen.core import Composition, Lattice, Structure
 
     comp = Composition(entry["formula"])
     kind = entry["prototype"]
-    if kind == "antifluorite":  # Li2X: X at 4a, Li at 8c
-        anion = next(el.symbol for el in comp.elements if el.symbol != "Li")
-        s = Structure.from_spacegroup("Fm-3m", Lattice.cubic(entry["a"]), [anion, "Li"],
-                                      [[0, 0, 0], [0.25, 0.25, 0.25]])
-    elif kind == "rocksalt":  # LiZ: Li at 4a, Z at 4b
-        anion = next(el.symbol for el in comp.elements if el.symbol != "Li")
-        s = Structure.from_spacegroup("Fm-3m", Lattice.cubic(entry["a"]), ["Li", anion],
-                                      [[0, 0, 0], [0.5, 0.5, 0.5]])
-    elif kind == "li2o2":  # Li 2a, Li 2c, O 4f (peroxide pairs along c)
-        s = Structure.from_spacegroup("P6_3/mmc", Lattice.hexagonal(entry["a"], entry["c"]), ["Li", "Li", "O"],
-                                      [[0, 0, 0], [1 / 3, 2 / 3, 0.25], [1 / 3, 2 / 3, entry["z_O"]]])
+    anion = next((el.symbol for el in comp.elements if el.symbol != "Li"), "O")
+    if kind in ("antifluorite", "rocksalt"):  # fcc primitive vectors, cartesian positions in units of a
+        a = entry["a"]
+        lattice = Lattice([[0, a / 2, a / 2], [a / 2, 0, a / 2], [a / 2, a / 2, 0]])
+        if kind == "antifluorite":  # Li2X: X 4a (0,0,0), Li 8c (1/4,1/4,1/4) and (3/4,3/4,3/4)
+            species, cart = [anion, "Li", "Li"], [[0, 0, 0], [a / 4] * 3, [3 * a / 4] * 3]
+        else:  # LiZ: Li 4a (0,0,0), Z 4b (1/2,1/2,1/2)
+            species, cart = ["Li", anion], [[0, 0, 0], [a / 2] * 3]
+        s = Structure(lattice, species, cart, coords_are_cartesian=True)
+    elif kind == "li2o2":  # P6_3/mmc: Li 2a, Li 2c, O 4f (peroxide pairs along c)
+        z = entry["z_O"]
+        frac = [[0, 0, 0], [0, 0, 0.5], [1 / 3, 2 / 3, 0.25], [2 / 3, 1 / 3, 0.75],
+                [1 / 3, 2 / 3, z], [2 / 3, 1 / 3, z + 0.5], [2 / 3, 1 / 3, -z], [1 / 3, 2 / 3, 0.5 - z]]
+        s = Structure(Lattice.hexagonal(entry["a"], entry["c"]), ["Li"] * 4 + ["O"] * 4, frac)
     else:
         raise ValueError(f"unknown prototype {kind!r}")
-    s = s.get_primitive_structure()
     if s.composition.reduced_composition != comp.reduced_composition:
         raise ValueError(f"prototype {kind} gave {s.composition} for {entry['formula']}")
     return s
