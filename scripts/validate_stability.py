@@ -28,7 +28,7 @@ from pathlib import Path
 NAMED = {  # composition -> paper E_d (eV/atom), Results section of the seed paper
     "Li3OCl": 0.0, "Li3OBr": 0.017, "Li6O2ClBr": 0.007, "Li7O2Br3": 0.006, "Li6OSI2": 0.052,
 }
-MAX_ORDERINGS = 3
+MAX_ORDERINGS = 2
 
 
 def _select(space):
@@ -157,7 +157,7 @@ def main() -> None:
                     f"{wall / 60:.1f} min ({nrel} relaxations) |")
     text += ["", "Which way each is wrong: a positive mean signed error means the model puts these compounds "
              "further above the hull than PBE did (too unstable); negative, too stable.", ""]
-    text += sections
+    text.append("\n\n".join(sections))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text("\n".join(text) + "\n")
     print(f"wrote {args.out}")
