@@ -81,3 +81,49 @@ def test_module_factory_backend():
 
     result = relax(bulk("Cu", "fcc", a=3.7), backend, RelaxSettings(fmax=0.01))
     assert result.ok and result.atoms.cell.lengths()[0] == pytest.approx(2.56, abs=0.03)
+
+
+@pytest.mark.parametrize("name", ["sevenn", "chgnet"])
+def test_batch_evaluator_matches_the_calculator(name):
+    """Energies (eV), forces (eV/Å) and stresses (eV/Å^3) of a batch equal one-by-one calculator calls."""
+    import numpy as np
+
+    backend = load_backend(name)
+    cells = [_atoms(PARENTS[p].structure("O", z)) for p, z in (("ninf", "Cl"), ("n1", "Br"), ("n2", "I"))]
+    for a in cells:
+        a.rattle(0.05, seed=3)
+    batch = backend.evaluate_batch(cells)
+    for a, out in zip(cells, batch):
+        a.calc = backend.calculator
+        assert out["energy"] == pytest.approx(a.get_potential_energy(), abs=1e-4)
+        assert np.abs(out["forces"] - a.get_forces()).max() < 1e-4
+        assert np.abs(out["stress"] - a.get_stress()).max() < 1e-5
+
+
+def test_chgnet_relaxes_li3ocl():
+    backend = load_backend("chgnet")
+    assert backend.info.backend == "chgnet" and backend.info.model == "0.3.0"
+    result = relax(_atoms(PARENTS["ninf"].structure("O", "Cl")), backend, RelaxSettings(fmax=0.01))
+    assert result.ok and abs(result.atoms.cell.lengths()[0] - LI3OCL_A_EXP) / LI3OCL_A_EXP < 0.02
+
+
+def test_relax_many_follows_the_single_structure_path(backend):
+    from ipscreen.energy.relax import relax_many
+
+    cells = [_atoms(PARENTS[p].structure("O", z)) for p, z in (("ninf", "Br"), ("n1", "Cl"), ("n2", "Cl"))]
+    overlapping = cells[0].copy()
+    overlapping.positions[1] = overlapping.positions[0] + 0.1
+    settings = RelaxSettings(fmax=0.05, max_steps=200)
+    single = [relax(a, backend, settings) for a in cells]
+    batched = relax_many(cells + [overlapping], backend, settings, batch_size=2)
+    assert batched[3].status == "failed" and "apart" in batched[3].reason
+    for a, b in zip(single, batched):
+        assert b.status == a.status == "converged" and b.steps == a.steps
+        assert b.energy_ev_per_atom == pytest.approx(a.energy_ev_per_atom, abs=1e-5)
+
+
+def test_mace_needs_a_local_model_file():
+    with pytest.raises(InputError, match="local MACE model file"):
+        load_backend("mace")
+    with pytest.raises(InputError, match="not bundled"):
+        load_backend("chgnet", model="0.9.9")
