@@ -68,11 +68,36 @@ def _wait_for_results(folder, n, proc, timeout=300):
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory):
+def uninterrupted_folder(tmp_path_factory):
     folder = _campaign(tmp_path_factory.mktemp("ref") / "c")
     summary = run(folder)
     assert summary["relax"]["total"] == N_COMPOUNDS + N_REFERENCES
-    return _table(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(uninterrupted_folder):
+    return _table(uninterrupted_folder)
+
+
+def test_table_and_plot_commands(uninterrupted_folder, tmp_path):
+    from conftest import run_cli
+
+    folder = uninterrupted_folder
+    out = run_cli("table", "--campaign", folder, "--format", "parquet", "--out", tmp_path / "t.parquet")
+    assert out.returncode == 0, out.stderr
+    import pandas as pd
+
+    frame = pd.read_parquet(tmp_path / "t.parquet")
+    assert {"id", "reduced_formula", "space_group", "parent", "tolerance_factor", "energy_ev_per_atom",
+            "e_above_hull_ev_per_atom", "decomposition", "status"} <= set(frame.columns)
+    assert len(frame) == N_COMPOUNDS and (frame["e_above_hull_ev_per_atom"] >= 0).all()
+    out = run_cli("plot", "stability", "--campaign", folder, "--out", tmp_path)
+    assert out.returncode == 0, out.stderr
+    for name in ("stability_ed_vs_t.png", "stability_contour.png"):
+        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+    status = run_cli("status", "--campaign", folder)
+    assert "relax" in status.stdout and "13 converged" in status.stdout
 
 
 def _same_numbers(table, reference):

@@ -160,6 +160,18 @@ def status(campaign: Path = typer.Option(..., "--campaign", "-c", help="Campaign
         Console().print(table)
 
 
+def _campaign_table(campaign: Path):
+    """(config, one row per compound) of an existing campaign."""
+    from ipscreen.campaign.runner import compound_table, open_campaign
+    from ipscreen.errors import InputError
+
+    if not (campaign / "campaign.toml").exists():
+        raise InputError(f"no campaign in {campaign} (campaign.toml missing)")
+    config, store = open_campaign(campaign)
+    with store:
+        return config, compound_table(config, store)
+
+
 @app.command("table")
 def table_cmd(
     campaign: Path = typer.Option(..., "--campaign", "-c", help="Campaign folder."),
@@ -167,14 +179,10 @@ def table_cmd(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output file (default: stdout; required for parquet)."),
 ) -> None:
     """One row per compound: id, formula, space group, parent, t_G,ip, energy, E_d, decomposition, status."""
-    from ipscreen.campaign.runner import compound_table, open_campaign, write_rows
+    from ipscreen.campaign.runner import write_rows
     from ipscreen.errors import InputError
 
-    if not (campaign / "campaign.toml").exists():
-        raise InputError(f"no campaign in {campaign} (campaign.toml missing)")
-    config, store = open_campaign(campaign)
-    with store:
-        rows = compound_table(config, store)
+    _config, rows = _campaign_table(campaign)
     if fmt == "parquet":
         if out is None:
             raise InputError("--format parquet needs --out FILE")
@@ -197,15 +205,10 @@ def plot_stability(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for the figures (default: the campaign)."),
 ) -> None:
     """Fig. 3a (E_d vs t_G,ip per parent) and Fig. 3b (lowest E_d over weighted X and Z radii)."""
-    from ipscreen.campaign.runner import compound_table, open_campaign
     from ipscreen.errors import InputError
     from ipscreen.report.figures import ed_contour, ed_vs_tolerance
 
-    if not (campaign / "campaign.toml").exists():
-        raise InputError(f"no campaign in {campaign} (campaign.toml missing)")
-    config, store = open_campaign(campaign)
-    with store:
-        rows = compound_table(config, store)
+    config, rows = _campaign_table(campaign)
     if not any(r["e_above_hull_ev_per_atom"] is not None for r in rows):
         raise InputError(f"campaign {campaign} has no stability results yet: ipscreen run --campaign {campaign}")
     folder = out or campaign

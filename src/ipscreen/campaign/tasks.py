@@ -74,27 +74,3 @@ def relax_chunk_task(payload: dict) -> dict:
     results = relax_many(atoms, backend, _relax_settings(payload["relax"]), payload["relax"].get("batch_size", 8))
     share = (time.perf_counter() - start) / max(1, len(ids))
     return {"results": {sid: _result_dict(r, backend, share) for sid, r in zip(ids, results)}}
-
-
-def relax_task(payload: dict) -> dict:
-    """Relax one structure: payload {"structure", "energy", "relax"} -> status, energies (eV), relaxed structure."""
-    from pymatgen.io.ase import AseAtomsAdaptor
-
-    from ipscreen.energy.relax import RelaxSettings, relax
-
-    start = time.perf_counter()
-    try:
-        backend = backend_for(payload["energy"])
-    except Exception as exc:  # a backend that cannot load fails every task with the same reason
-        return {"status": "failed", "reason": f"energy backend: {exc}"}
-    r = payload["relax"]
-    settings = RelaxSettings(fmax=r["fmax"], max_steps=r["max_steps"], optimizer=r["optimizer"],
-                             symmetry=r["symmetry"])
-    atoms = AseAtomsAdaptor.get_atoms(structure_from_dict(payload["structure"]))
-    result = relax(atoms, backend, settings)
-    out = {"status": result.status, "reason": result.reason, "steps": result.steps,
-           "elapsed_s": round(time.perf_counter() - start, 3), "backend": backend.info.as_dict()}
-    if result.atoms is not None and result.status != "failed":
-        out.update(energy_ev=result.energy_ev, energy_ev_per_atom=result.energy_ev_per_atom,
-                   structure=structure_to_dict(AseAtomsAdaptor.get_structure(result.atoms)))
-    return out

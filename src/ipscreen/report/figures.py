@@ -13,12 +13,9 @@ PARENT_STYLE = {  # parent -> (label, colour)
 
 def tolerance_histogram(rows: list[dict], path: Path | str, title: str = "") -> Path:
     """Distribution of t_G,ip (eq. 24) per parent; one step histogram each, counts on y."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
 
+    plt = _pyplot()
     values = [r["tolerance_factor"] for r in rows]
     if not values:
         raise ValueError("no compounds to plot")
@@ -33,12 +30,7 @@ def tolerance_histogram(rows: list[dict], path: Path | str, title: str = "") -> 
     ax.set_ylabel("compounds")
     ax.set_title(title or f"{len(values):,} inverse-perovskite compounds")
     ax.legend(frameon=False)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def _pyplot():
