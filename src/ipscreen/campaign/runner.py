@@ -109,10 +109,12 @@ def run_relax(config: Config, store: Store, executor_factory, progress: Progress
     def on_result(key: str, result: dict) -> None:
         if "results" not in result:  # the whole chunk failed (e.g. its worker kept dying)
             result = {"results": {sid: dict(result) for sid in payloads[key]["structures"]}}
+        rows = []
         for sid, r in result["results"].items():
-            r = dict(r)
-            status = r.pop("status")
-            store.write_result(sid, "relax", h, status, r, r.pop("reason", ""))
+            data = dict(r)
+            status, reason = data.pop("status"), data.pop("reason", "")
+            rows.append((sid, status, data, reason))
+        store.write_results("relax", h, rows)  # one transaction per finished chunk
 
     if payloads:
         with executor_factory(config.cluster) as executor:

@@ -160,26 +160,25 @@ class Store:
         return out
 
     # results ----------------------------------------------------------------
-    def write_result(self, subject_id: str, stage: str, settings_hash: str, status: str, data: dict | None = None,
-                     reason: str = "") -> None:
-        """Store one finished task (its own transaction, so it survives a crash of the driver)."""
+    @staticmethod
+    def _result_rows(stage: str, settings_hash: str, rows) -> list[tuple]:
+        now = time.time()
+        return [(sid, stage, settings_hash, status, json.dumps(data, separators=(",", ":")) if data else None,
+                 reason, now) for sid, status, data, reason in rows]
+
+    def write_results(self, stage: str, settings_hash: str, rows: list[tuple[str, str, dict | None, str]]) -> None:
+        """Store finished tasks, rows of (subject, status, data, reason), in one transaction (a crash of
+        the driver loses nothing that was written)."""
         with self.conn:
-            self.conn.execute(
-                "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (subject_id, stage, settings_hash, status, json.dumps(data, separators=(",", ":")) if data else None,
-                 reason, time.time()),
-            )
+            self.conn.executemany("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                  self._result_rows(stage, settings_hash, rows))
 
     def replace_results(self, stage: str, settings_hash: str, rows: list[tuple[str, str, dict | None, str]]) -> None:
-        """Replace all results of (stage, settings_hash) by `rows` of (subject, status, data, reason), atomically."""
-        now = time.time()
+        """Replace all results of (stage, settings_hash) by `rows`, atomically."""
         with self.conn:
             self.conn.execute("DELETE FROM results WHERE stage = ? AND settings_hash = ?", (stage, settings_hash))
-            self.conn.executemany(
-                "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(sid, stage, settings_hash, status, json.dumps(data, separators=(",", ":")) if data else None,
-                  reason, now) for sid, status, data, reason in rows],
-            )
+            self.conn.executemany("INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                  self._result_rows(stage, settings_hash, rows))
 
     def results(self, stage: str, settings_hash: str) -> dict[str, dict]:
         """{subject: {"status", "data", "reason"}} of one stage run."""
