@@ -75,7 +75,8 @@ def main() -> None:
     from ipscreen.campaign.config import from_preset
     from ipscreen.campaign.executor import Executor
     from ipscreen.campaign.settings import ClusterSettings, EnergySettings, RelaxStageSettings
-    from ipscreen.campaign.tasks import relax_chunk_task, structure_from_dict, structure_to_dict
+    from ipscreen.campaign.tasks import relax_chunk_task
+    from ipscreen.structure_io import structure_from_dict, structure_to_dict
     from ipscreen.space import enumerate_space
     from ipscreen.thermo.hull import Phase, stabilities
     from ipscreen.thermo.references import reference_phases
@@ -107,7 +108,7 @@ def main() -> None:
         wall = time.time() - start
         ok = {k: r for k, r in relaxed.items() if r["status"] != "failed"}
         phases = {k: Phase(k, structure_from_dict(r["structure"]), r["energy_ev"]) for k, r in ok.items()}
-        refs = [p for k, p in phases.items() if not k in compounds]
+        refs = [p for k, p in phases.items() if k not in compounds]
         comps = [p for k, p in phases.items() if k in compounds]
         e_d = stabilities(comps, refs, mp2020=energy.corrections)
         rows, errors = [], []

@@ -89,7 +89,8 @@ def run_relax(config: Config, store: Store, executor_factory, progress: Progress
     Structures go to the workers in chunks of `relax.batch_size` of similar size; each
     finished chunk is committed at once.
     """
-    from ipscreen.campaign.tasks import relax_chunk_task, structure_to_dict
+    from ipscreen.campaign.tasks import relax_chunk_task
+    from ipscreen.structure_io import structure_to_dict
     from ipscreen.thermo.references import reference_phases
 
     h = relax_hash(config)
@@ -142,7 +143,7 @@ def _per_structure(progress: Progress, payloads: dict) -> Progress:
 
 def run_stability(config: Config, store: Store) -> dict:
     """E_d of every relaxed compound against the relaxed references and the other compounds."""
-    from ipscreen.campaign.tasks import structure_from_dict
+    from ipscreen.structure_io import structure_from_dict
     from ipscreen.thermo.hull import Phase, stabilities
     from ipscreen.thermo.references import reference_phases
 
@@ -288,7 +289,7 @@ def space_view(preset: str | None = None, campaign: Path | str | None = None,
     if (preset is None) == (campaign is None):
         raise InputError("give exactly one of --preset or --campaign")
     if campaign is not None:
-        from pymatgen.core import Lattice, Structure
+        from ipscreen.structure_io import structure_from_dict
 
         store = Store(campaign, create=False)
         rows = store.compound_rows()
@@ -296,8 +297,7 @@ def space_view(preset: str | None = None, campaign: Path | str | None = None,
             raise InputError(f"campaign {campaign} has no space yet: run `ipscreen space build --campaign {campaign}`")
 
         def from_store(cid: str):
-            d = store.structures([cid])[cid]
-            return Structure(Lattice(d["lattice"]), d["species"], d["frac_coords"])
+            return structure_from_dict(store.structures([cid])[cid])
 
         return SpaceView(rows, from_store)
     from ipscreen.space import enumerate_space

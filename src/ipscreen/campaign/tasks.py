@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import time
 
+from ipscreen.structure_io import structure_from_dict, structure_to_dict
+
 _BACKENDS: dict = {}
 
 
@@ -19,21 +21,6 @@ def backend_for(energy: dict):
     if key not in _BACKENDS:
         _BACKENDS[key] = load_backend(energy["backend"], energy["model"])
     return _BACKENDS[key]
-
-
-def structure_from_dict(d: dict):
-    """pymatgen Structure from the compact dict (lattice rows in Å, species, frac_coords)."""
-    from pymatgen.core import Lattice, Structure
-
-    return Structure(Lattice(d["lattice"]), d["species"], d["frac_coords"])
-
-
-def structure_to_dict(structure) -> dict:
-    return {
-        "lattice": [[round(x, 8) for x in row] for row in structure.lattice.matrix.tolist()],
-        "species": [site.specie.symbol for site in structure],
-        "frac_coords": [[round(x, 8) for x in row] for row in structure.frac_coords.tolist()],
-    }
 
 
 def _relax_settings(r: dict):

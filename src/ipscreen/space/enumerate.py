@@ -29,6 +29,7 @@ import numpy as np
 from ipscreen.space.parents import Parent, get_parent, lattice_constant
 from ipscreen.space.settings import X_GROUP, Z_GROUP, ParentSettings, SpaceSettings
 from ipscreen.space.tolerance import tolerance_factor
+from ipscreen.structure_io import compact
 
 REFERENCE_A = 4.0  # Å; geometry handed to icet/spglib (symmetry does not depend on a)
 SYMPREC = 1e-3  # Å, spglib tolerance on the ideal geometry
@@ -111,11 +112,7 @@ class Compound:
 
     def structure_dict(self) -> dict:
         """Compact serialisable form: lattice (Å), species, fractional coordinates."""
-        return {
-            "lattice": np.round(self.lattice, 8).tolist(),
-            "species": list(self.species),
-            "frac_coords": np.round(self.frac_coords, 8).tolist(),
-        }
+        return compact(self.lattice, self.species, self.frac_coords)
 
 
 def _spacegroup(lattice: np.ndarray, frac: np.ndarray, roles) -> tuple[str, int]:

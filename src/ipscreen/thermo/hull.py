@@ -18,8 +18,8 @@ import warnings
 from dataclasses import dataclass
 
 from ipscreen.space.enumerate import format_formula
+from ipscreen.space.settings import X_GROUP, Z_GROUP
 
-PAPER_THRESHOLD = 0.1  # eV/atom: the paper's (meta)stability filter E_d < 0.1 (SPEC.md section 2)
 _PARAMETERS = {"run_type": "GGA", "hubbards": {}, "is_hubbard": False}
 
 
@@ -39,10 +39,6 @@ class Stability:
     e_above_hull_ev_per_atom: float
     formation_energy_ev_per_atom: float
     decomposition: str  # e.g. "Li2O + LiCl" (on the hull: the compound's own formula)
-
-    @property
-    def metastable(self) -> bool:
-        return self.e_above_hull_ev_per_atom < PAPER_THRESHOLD
 
 
 def _entries(phases: list[Phase], mp2020: bool) -> list:
@@ -65,8 +61,7 @@ def _entries(phases: list[Phase], mp2020: bool) -> list:
 
 def _pretty(composition) -> str:
     counts = {el.symbol: int(round(n)) for el, n in composition.reduced_composition.items()}
-    return format_formula(counts) if all(el in ("Li", "O", "S", "Se", "Te", "F", "Cl", "Br", "I") for el in counts) \
-        else composition.reduced_formula
+    return format_formula(counts) if set(counts) <= {"Li", *X_GROUP, *Z_GROUP} else composition.reduced_formula
 
 
 def stabilities(compounds: list[Phase], references: list[Phase], mp2020: bool = True) -> dict[str, Stability | str]:

@@ -18,6 +18,7 @@ from importlib import resources
 from typing import Iterable
 
 from ipscreen.errors import InputError
+from ipscreen.structure_io import structure_from_dict
 
 
 @dataclass(frozen=True)
@@ -68,14 +69,10 @@ def _prototype(entry: dict):
 @lru_cache(maxsize=1)
 def all_reference_phases() -> tuple[ReferencePhase, ...]:
     """Every shipped reference phase, elements first."""
-    from pymatgen.core import Lattice, Structure
-
     phases = []
     elements = _load("elemental_references.json")
     for el, data in elements["elements"].items():
-        st = data["structure"]
-        structure = Structure(Lattice(st["lattice"]), st["species"], st["frac_coords"])
-        phases.append(ReferencePhase(f"ref:{el}", el, elements["_source"], structure))
+        phases.append(ReferencePhase(f"ref:{el}", el, elements["_source"], structure_from_dict(data["structure"])))
     for entry in _load("binary_references.json")["phases"]:
         phases.append(ReferencePhase(f"ref:{entry['formula']}", entry["formula"], entry["source"], _prototype(entry)))
     return tuple(phases)
