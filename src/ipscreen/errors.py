@@ -11,3 +11,8 @@ class InputError(IpscreenError):
 
 class StoreError(IpscreenError):
     """The campaign store is missing, inconsistent or belongs to other settings."""
+
+
+class PropertyError(IpscreenError):
+    """A property oracle cannot handle a structure (no Li, element missing from the
+    model, SCF not converged, MD blow-up); campaigns store the message as the reason."""
