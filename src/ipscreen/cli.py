@@ -6,18 +6,23 @@ Every IpscreenError ends the command with one line on stderr and exit code 2.
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Optional
 
 import typer
+
+from ipscreen.commands.console import err_console, progress_bar
+from ipscreen.commands.property import property_app
+from ipscreen.commands.synthesizability import synthesizability_app
 
 app = typer.Typer(help="Screen Li-rich inverse-perovskite solid electrolytes.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
 space_app = typer.Typer(help="The chemical space: enumerate, list, count, export, plot.", no_args_is_help=True)
 app.add_typer(space_app, name="space")
+app.add_typer(property_app, name="property")
+app.add_typer(synthesizability_app, name="synthesizability")
 
 PresetOpt = typer.Option(None, "--preset", "-p", help="Embedded preset: demo, paper or extended.")
 CampaignOpt = typer.Option(None, "--campaign", "-c", help="Campaign folder (campaign.toml + store).")
@@ -33,25 +38,8 @@ class StructureFormat(str, Enum):
     extxyz = "extxyz"
 
 
-def _err_console():
-    from rich.console import Console
-
-    return Console(stderr=True)
-
-
-@contextlib.contextmanager
-def _progress(description: str) -> Iterator:
-    """A Rich progress bar on stderr; yields a callback(label, done, total)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TimeRemainingColumn(), console=_err_console(), transient=True) as bar:
-        task = bar.add_task(description, total=None)
-
-        def update(label: str, done: int, total: int) -> None:
-            bar.update(task, description=f"{description}: {label}", completed=done, total=total)
-
-        yield update
+_err_console = err_console
+_progress = progress_bar
 
 
 def _view(preset: Optional[str], campaign: Optional[Path]):
@@ -97,7 +85,10 @@ def _filter_formula(rows: list[dict], formula: Optional[str]) -> list[dict]:
 def run(
     campaign: Optional[Path] = CampaignOpt,
     preset: Optional[str] = PresetOpt,
-    stages: Optional[str] = typer.Option(None, help="Comma-separated stages (default: all): space,relax,stability."),
+    stages: Optional[str] = typer.Option(
+        None, help="Comma-separated stages (default: space,relax,stability,synthesizability,bvse); property "
+                   "stages gap, hydration, conductivity run on request on the pool (E_d and L_s filters) or --ids."),
+    ids: Optional[str] = typer.Option(None, help="Comma-separated compound ids for the property stages."),
     scheduler: Optional[str] = typer.Option(None, help="Address of a running Dask scheduler, tcp://HOST:PORT."),
     workers: Optional[int] = typer.Option(None, help="Worker processes of the local Dask cluster (default: cores)."),
     serial: bool = typer.Option(False, "--serial", help="Run tasks in this process, without Dask."),
@@ -115,7 +106,8 @@ def run(
         cluster = {"executor": "local", "n_workers": workers}
     with _progress("campaign") as update:
         summary = run_campaign(folder, preset=preset, stages=stages.split(",") if stages else None, progress=update,
-                               overrides={"cluster": cluster} if cluster else None)
+                               overrides={"cluster": cluster} if cluster else None,
+                               ids=ids.split(",") if ids else None)
     console = _err_console()
     if "space" in summary:
         s = summary["space"]
@@ -130,6 +122,13 @@ def run(
         s = summary["stability"]
         console.print(f"stability: {s['metastable']:,} of {s['compounds']:,} compounds with E_d below the threshold"
                       f" ({s['failed']} failed); {s['table']}, {s['fig3a']}, {s['fig3b']}")
+    from ipscreen.campaign.runner import PROPERTY_STAGES
+
+    for stage in PROPERTY_STAGES:
+        if stage in summary:
+            s = summary[stage]
+            counts = ", ".join(f"{n} {k}" for k, n in sorted(s["status"].items()))
+            console.print(f"{stage}: {s['compounds']:,} compounds, {s['computed']:,} computed now; {counts}")
 
 
 @app.command()

@@ -26,6 +26,7 @@ from ipscreen.space.settings import SpaceSettings
 
 CAMPAIGN_FILE = "campaign.toml"
 TOP_LEVEL_KEYS = {"preset", "description", "space", "energy", "relax", "stability", "cluster"}
+PROPERTY_TABLES = ("synthesizability", "band_gap", "hydration", "conductivity", "bvse")
 
 
 def preset_names() -> list[str]:
@@ -69,9 +70,16 @@ class Config:
     cluster: ClusterSettings
     raw: dict = field(repr=False)
 
+    def property_settings(self, name: str):
+        """Validated settings of property oracle `name` (table [name]; defaults where absent)."""
+        from ipscreen.properties.registry import oracle
+
+        o = oracle(name)
+        return o.settings(self.raw.get(o.name))
+
     @classmethod
     def from_dict(cls, data: dict) -> "Config":
-        unknown = set(data) - TOP_LEVEL_KEYS
+        unknown = set(data) - TOP_LEVEL_KEYS - set(PROPERTY_TABLES)
         if unknown:
             raise InputError(f"unknown key(s) in campaign file: {', '.join(sorted(unknown))}")
         preset = data.get("preset", "demo")

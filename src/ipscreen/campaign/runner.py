@@ -1,7 +1,10 @@
 """The campaign runner: opens a campaign folder and runs its stages in order.
 
 Stages never call each other; the runner reads their inputs from the store and
-writes their outputs back. Stages: ``space`` -> ``relax`` -> ``stability``.
+writes their outputs back. Stages: ``space`` -> ``relax`` -> ``stability`` ->
+``synthesizability`` -> ``bvse`` (the default run), then the expensive property
+oracles ``gap``, ``hydration``, ``conductivity``, run on request (``--stages``) on the
+pool or on given ids (see campaign/property_stage.py).
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from ipscreen.campaign.settings import settings_hash
 from ipscreen.campaign.store import COMPOUND_COLUMNS, Store
 from ipscreen.errors import InputError, StoreError
 
-STAGES = ("space", "relax", "stability")
+STAGES = ("space", "relax", "stability", "synthesizability", "bvse", "gap", "hydration", "conductivity")
+DEFAULT_STAGES = ("space", "relax", "stability", "synthesizability")
+PROPERTY_STAGES = STAGES[3:]
 Progress = Callable[[str, int, int], None]
 
 
@@ -190,9 +195,14 @@ def run_stability(config: Config, store: Store) -> dict:
 
 
 def compound_table(config: Config, store: Store) -> list[dict]:
-    """One row per compound: space columns, relaxed energy, E_d, decomposition and status."""
+    """One row per compound: space columns, relaxed energy, E_d, decomposition, status and
+    the headline values of every property stage that has run (blank where not computed)."""
+    from ipscreen.campaign.property_stage import property_columns
+
     relaxed = store.results("relax", relax_hash(config))
     stable = store.results("stability", stability_hash(config))
+    properties = property_columns(config, store)
+    property_keys = list(dict.fromkeys(k for values in properties.values() for k in values))
     table = []
     for r in store.compound_rows():
         rel = relaxed.get(r["id"], {})
@@ -201,7 +211,7 @@ def compound_table(config: Config, store: Store) -> list[dict]:
         status = st.get("status") or (rel.get("status") and "relaxed") or "pending"
         if status == "done":
             status = rel["status"]
-        table.append({
+        table.append(row := {
             "id": r["id"], "formula": r["formula"], "reduced_formula": r["reduced_formula"],
             "space_group": r["space_group"], "parent": r["parent"], "x_elements": r["x_elements"],
             "z_elements": r["z_elements"], "x_fraction": r["x_fraction"], "z_fraction": r["z_fraction"],
@@ -214,6 +224,7 @@ def compound_table(config: Config, store: Store) -> list[dict]:
             "status": status,
             "reason": st.get("reason") or rel.get("reason") or "",
         })
+        row.update({key: properties.get(r["id"], {}).get(key) for key in property_keys})
     return table
 
 
@@ -247,9 +258,11 @@ def default_executor(settings):
 
 
 def run(folder: Path | str, preset: str | None = None, stages: list[str] | None = None,
-        progress: Progress | None = None, executor_factory=None, overrides: dict | None = None) -> dict:
-    """Run `stages` (default: all) of the campaign in `folder`, in pipeline order; a summary per stage."""
-    stages = list(stages or STAGES)
+        progress: Progress | None = None, executor_factory=None, overrides: dict | None = None,
+        ids: list[str] | None = None) -> dict:
+    """Run `stages` (default: DEFAULT_STAGES) of the campaign in `folder`, in pipeline order;
+    property stages run on `ids` if given, else on the pool. A summary per stage."""
+    stages = list(stages or DEFAULT_STAGES)
     for s in stages:
         if s not in STAGES:
             raise InputError(f"unknown stage {s!r} (known: {', '.join(STAGES)})")
@@ -268,6 +281,14 @@ def run(folder: Path | str, preset: str | None = None, stages: list[str] | None 
         if "stability" in stages:
             summary["stability"] = run_stability(config, store)
             summary["stability"].update(write_stability_outputs(config, store))
+        for stage in PROPERTY_STAGES:
+            if stage in stages:
+                from ipscreen.campaign.property_stage import run_property
+
+                summary[stage] = run_property(config, store, stage, executor_factory or default_executor, ids,
+                                              progress)
+        if any(s in stages for s in PROPERTY_STAGES):
+            write_rows(compound_table(config, store), store.folder / "table.csv", "csv")
     return summary
 
 

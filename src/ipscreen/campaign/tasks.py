@@ -61,3 +61,30 @@ def relax_chunk_task(payload: dict) -> dict:
     results = relax_many(atoms, backend, _relax_settings(payload["relax"]), payload["relax"].get("batch_size", 8))
     share = (time.perf_counter() - start) / max(1, len(ids))
     return {"results": {sid: _result_dict(r, backend, share) for sid, r in zip(ids, results)}}
+
+
+def property_task(payload: dict) -> dict:
+    """One property oracle on one relaxed structure.
+
+    payload {"oracle", "settings" (its table), "energy", "structure", "workdir", "seed"}
+    -> {"status": "done"|"failed", "reason", "data"}. A structure the oracle cannot handle
+    is a stored failure with the oracle's reason, never a crash of the campaign.
+    """
+    from ipscreen.errors import IpscreenError
+    from ipscreen.properties.registry import oracle
+
+    start = time.perf_counter()
+    o = oracle(payload["oracle"])
+    try:
+        settings = o.settings(payload["settings"])
+        backend = backend_for(payload["energy"]) if o.needs_backend else None
+        data = o.calc(structure_from_dict(payload["structure"]), settings, backend=backend,
+                      workdir=payload.get("workdir"), seed=payload.get("seed", 0))
+    except IpscreenError as exc:
+        return {"status": "failed", "reason": str(exc)}
+    except Exception as exc:  # noqa: BLE001 - an oracle crash is stored as that compound's failure
+        return {"status": "failed", "reason": f"{type(exc).__name__}: {exc}"}
+    data["elapsed_s"] = round(time.perf_counter() - start, 3)
+    if backend is not None:
+        data["backend"] = backend.info.as_dict()
+    return {"status": "done", "reason": "", "data": data}
