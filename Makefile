@@ -14,13 +14,39 @@ export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 export OMP_WAIT_POLICY := PASSIVE
 
-.PHONY: demo test install bench clean
+# GPAW (PBE band gaps) has no wheel: it is built from its sdist (version pinned in
+# constraints.txt) against Debian's libxc, OpenBLAS and FFTW3, configured by
+# scripts/gpaw_siteconfig.py (serial, no MPI). About 70 s on one core.
+GPAW_DEBS := g++ libxc-dev libopenblas-dev libfftw3-dev
+GPAW_CONFIG := $(CURDIR)/scripts/gpaw_siteconfig.py
 
-$(STAMP): pyproject.toml constraints.txt
+.PHONY: demo test install bench clean gpaw-debs
+
+$(STAMP): pyproject.toml constraints.txt scripts/gpaw_siteconfig.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
+	@$(MAKE) --no-print-directory gpaw-debs
+	GPAW_CONFIG=$(GPAW_CONFIG) $(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		-c constraints.txt --no-binary gpaw gpaw
+	$(BIN)/python -c "import gpaw, gpaw.cgpaw; print('gpaw', gpaw.__version__, 'built')"
 	@touch $@
+
+# Installs the Debian packages GPAW builds against when missing (root), or says how.
+gpaw-debs:
+	@missing=$$(for p in $(GPAW_DEBS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	inc=$$($(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])'); \
+	test -f "$$inc/Python.h" || missing="$$missing python3-dev"; \
+	missing=$$(echo $$missing); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing Debian packages for GPAW: $$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		else \
+			echo "GPAW needs Debian packages; run: sudo apt-get install $$missing" >&2; exit 1; \
+		fi; \
+	fi
 
 install: $(STAMP)
 

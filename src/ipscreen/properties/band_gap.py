@@ -8,16 +8,22 @@ below the Fermi level, CBM = lowest eigenvalue above it. If a band is partly occ
 structure is a metal and the gap is 0.0. The gap is direct when VBM and CBM sit at the
 same k-point (and spin). Units: eV for energies, Å⁻¹ for the k-point density.
 
-Sources:
-- The paper screened with VASP PBE band gaps at VASP defaults; 500 eV here is a
-  converged plane-wave cutoff for PAW (VASP's ENMAX of the O/F PAWs is 400-520 eV).
-- PBE underestimates gaps (Perdew & Levy, PRL 51, 1884 (1983)); e.g. the PBE gap of
-  cubic Li3OCl is ~4.7-5.0 eV vs. ~6.4 eV from HSE06 (Zhang et al., PRL 111, 217404 (2013)
-  report anti-perovskites with wide gaps > 5 eV). Screening thresholds must use PBE values.
-- GPAW: Mortensen et al., J. Chem. Phys. 160, 092503 (2024).
-Measured on the 2-core development machine (one core): cubic Li3OCl (a = 3.91 Å),
-500 eV, 4x4x4 k -> 4.72 eV indirect (R -> Gamma) in ~9 s; 2x2x2 supercell at 2x2x2 k
--> the same gap in ~70 s.
+Protocol (paper, Methods): VASP PAW PBE, 520 eV cutoff, k-point resolution >= 1000
+k-points per reciprocal atom, spin-polarised; E_g = CBM - VBM of the PBE DOS. Here:
+GPAW PAW PBE at the same 520 eV cutoff; k-points from a density per Å⁻¹ (2.2 gives 4x4x4
+for a 3.9 Å cubic cell, 2x2x2 for its 2x2x2 supercell; the paper's 1000/atom would be
+6x6x6 for the 5-atom cell, which changes the Li3OCl gap by < 1 meV); spin-paired by
+default (closed-shell compounds: the spin-polarised run from 1 µB/atom gives the same gap
+at ~1.7x the cost). PBE gaps are systematically low (paper, ref. 81); rank, don't compare
+with experiment. Paper values to compare with: Cm Li8O2Cl3Br 4.74 eV, Amm2 Li8OSCl4
+4.14 eV, Cmcm Li12O3SeClBr3 3.36 eV. GPAW: Mortensen et al., J. Chem. Phys. 160, 092503
+(2024).
+
+Measured here (one core of the 2-core development machine, GPAW 26.7.0, 520 eV):
+cubic Li3OCl a = 3.91 Å, 4x4x4 -> 4.727 eV indirect (VBM at M, CBM at Gamma), ~9-13 s;
+Gamma only -> 5.376 eV (misses the VBM at M); its 40-atom 2x2x2 supercell at 2x2x2 ->
+4.727 eV in ~70-135 s. Cubic Li3SI (a = 4.76 Å): an odd 3x3x3 grid gave 3.78 eV,
+the even 4x4x4 grid 3.53 eV (direct at M), hence the even rounding in `kpoint_grid`.
 """
 
 from __future__ import annotations
@@ -38,14 +44,14 @@ XC = "PBE"
 
 @dataclass(frozen=True)
 class BandGapSettings:
-    cutoff_ev: float = 500.0  # plane-wave kinetic-energy cutoff, eV
+    cutoff_ev: float = 520.0  # plane-wave kinetic-energy cutoff, eV (paper: 520 eV in VASP)
     kpt_density_ang: float = 2.2  # k-points per Å⁻¹ along each reciprocal vector (|b| incl. 2π)
     smearing_ev: float = 0.01  # Fermi-Dirac width, eV
     extra_bands: int = 8  # empty bands above the occupied ones
     scf_energy_tol_ev: float = 0.0005  # SCF energy change, eV per valence electron (GPAW default)
     scf_density_tol: float = 1.0e-4  # SCF density change, electrons per valence electron
     max_scf_iterations: int = 100
-    spin_polarized: bool = False  # Li-rich anti-perovskites are closed-shell
+    spin_polarized: bool = False  # paper: spin-polarised; same gap for these closed-shell solids
 
     def validate(self) -> None:
         if not 100.0 <= self.cutoff_ev <= 2000.0:
@@ -67,11 +73,17 @@ class BandGapSettings:
 
 
 def kpoint_grid(atoms, density_ang: float) -> list[int]:
-    """Monkhorst-Pack size from a density in points per Å⁻¹: n_i = ceil(density * |b_i|),
-    |b_i| including the 2π (ASE's convention); 1 along non-periodic directions."""
+    """Gamma-centred Monkhorst-Pack size from a density in points per Å⁻¹.
+
+    n_i = ceil(density * |b_i|) with |b_i| including the 2π (ASE's convention), rounded up
+    to an even number when above 1 so that the zone-boundary points (0.5) are on the grid:
+    the VBM of these anti-perovskites sits at M = (½, ½, 0) and an odd grid misses it
+    (cubic Li3SI, a = 4.76 Å: 3x3x3 gives 3.78 eV, 4x4x4 3.53 eV).
+    1 along non-periodic directions."""
     from ase.calculators.calculator import kptdensity2monkhorstpack
 
-    return [int(n) for n in kptdensity2monkhorstpack(atoms, density_ang, even=False)]
+    sizes = kptdensity2monkhorstpack(atoms, density_ang, even=False)
+    return [int(n) + int(n) % 2 if n > 1 else int(n) for n in sizes]
 
 
 def band_edges(eig_skn: np.ndarray, fermi_level: float) -> dict:
@@ -137,7 +149,8 @@ def calc(structure, settings: BandGapSettings = BandGapSettings(), *, workdir=No
     from gpaw.mpi import serial_comm
 
     atoms = AseAtomsAdaptor.get_atoms(structure)
-    atoms.set_initial_magnetic_moments(None)  # spin-paired start; spin_polarized breaks symmetry
+    # VASP's default start for spin-polarised runs: 1 µB on every atom (MAGMOM = NIONS*1.0)
+    atoms.set_initial_magnetic_moments([1.0] * len(atoms) if settings.spin_polarized else None)
     _check_setups(atoms.get_chemical_symbols())
     kpts = kpoint_grid(atoms, settings.kpt_density_ang)
     txt = None
