@@ -160,7 +160,12 @@ def main() -> None:
              "further above the hull than PBE did (too unstable); negative, too stable.", ""]
     text.append("\n\n".join(sections))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text("\n".join(text) + "\n")
+    out = Path(args.out)
+    kept = ""  # the property section written by scripts/validate_properties.py survives a rerun
+    if out.exists() and "<!-- properties:begin -->" in out.read_text():
+        old = out.read_text()
+        kept = "\n" + old[old.index("<!-- properties:begin -->"):]
+    out.write_text("\n".join(text) + "\n" + kept)
     print(f"wrote {args.out}")
 
 

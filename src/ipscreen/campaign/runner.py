@@ -21,7 +21,7 @@ from ipscreen.campaign.store import COMPOUND_COLUMNS, Store
 from ipscreen.errors import InputError, StoreError
 
 STAGES = ("space", "relax", "stability", "synthesizability", "bvse", "gap", "hydration", "conductivity")
-DEFAULT_STAGES = ("space", "relax", "stability", "synthesizability")
+DEFAULT_STAGES = ("space", "relax", "stability", "synthesizability", "bvse")
 PROPERTY_STAGES = STAGES[3:]
 Progress = Callable[[str, int, int], None]
 

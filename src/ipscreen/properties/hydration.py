@@ -22,8 +22,9 @@ lowest energy used):
   placements on equivalent sites differ and the H can leave the (force-free, by
   symmetry) Li site to form the OH- ion.
 - every placement and the host supercell are relaxed with the same backend and
-  settings (positions only by default, `relax_cell = false`: the host's cell is kept,
-  appropriate for one dilute defect); the lowest-energy converged placement is used.
+  settings (ASE BFGS, positions only by default, `relax_cell = false`: the host's cell
+  is kept, appropriate for one dilute defect); the lowest-energy converged placement is
+  used (unconverged ones only if none converged; `best_converged` says which).
 - LiOH and H2O are relaxed (cell and positions) with the same backend, once per
   backend and process (`reference_energies`).
 
@@ -82,9 +83,10 @@ class HydrationSettings:
     fmax: float = 0.05  # eV/Å, force threshold of the supercell relaxations
     max_steps: int = 500  # step cap per supercell relaxation
     relax_cell: bool = False  # also relax the supercell's cell (host and placements alike)
+    optimizer: str = "BFGS"  # BFGS | FIRE (ASE); BFGS needs about half the steps of FIRE here
     temperature: float = 298.15  # K, of the -T dS term (paper: 298 K)
     mp2020: bool | None = None  # MP2020 corrections; None: on, except for CHGNet
-    batch_size: int = 4  # structures per model call in relax_many (speed only, not results)
+    batch_size: int = 1  # structures per model call in relax_many (speed only; batches of 40+ atom cells were slower)
 
     def validate(self) -> None:
         if not 3.0 <= self.min_length <= 30.0:
@@ -99,6 +101,8 @@ class HydrationSettings:
             raise InputError(f"[hydration] max_steps must be >= 1, not {self.max_steps}")
         if not 0.0 < self.temperature <= 1000.0:
             raise InputError(f"[hydration] temperature must lie in (0, 1000] K, not {self.temperature}")
+        if self.optimizer not in ("BFGS", "FIRE"):
+            raise InputError(f"[hydration] optimizer must be BFGS or FIRE, not {self.optimizer!r}")
         if self.mp2020 is not None and not isinstance(self.mp2020, bool):
             raise InputError(f"[hydration] mp2020 must be true or false, not {self.mp2020!r}")
         if self.batch_size < 1:
@@ -307,7 +311,7 @@ def reference_energies(backend) -> dict:
             raise PropertyError(f"{name} reference relaxation failed: {r.reason}")
         relaxed = _structure(r.atoms)
         out[name] = {"energy_ev_per_fu": r.energy_ev / n_fu, "status": r.status, "steps": r.steps,
-                     "volume_ang3_per_fu": relaxed.volume / n_fu, "structure": relaxed}
+                     "volume_ang3_per_fu": relaxed.volume / n_fu, "structure": relaxed, "n_fu": n_fu}
     _REFERENCE_CACHE[key] = out
     return out
 
@@ -344,15 +348,14 @@ def calc(structure, settings: HydrationSettings = HydrationSettings(), *, backen
 
     supercell, scaling = supercell_for(structure, settings.min_length)
     placements = h_placements(supercell, settings.n_placements, seed, settings.h_displacement)
-    reaction = reaction_balance(supercell, placements[0].structure)
-    for p in placements:
-        reaction_balance(supercell, p.structure)
+    reaction = {reaction_balance(supercell, p.structure) for p in placements}.pop()  # raises if unbalanced
 
     total = 2 + len(placements)  # references, host supercell, placements
     refs = reference_energies(backend)
     if progress:
         progress(1, total)
-    relax_settings = RelaxSettings(fmax=settings.fmax, max_steps=settings.max_steps, relax_cell=settings.relax_cell)
+    relax_settings = RelaxSettings(fmax=settings.fmax, max_steps=settings.max_steps, optimizer=settings.optimizer,
+                                   relax_cell=settings.relax_cell)
     structures = [supercell] + [p.structure for p in placements]
     results = []
     for start in range(0, len(structures), settings.batch_size):  # chunks, so that progress can be reported
@@ -386,10 +389,9 @@ def calc(structure, settings: HydrationSettings = HydrationSettings(), *, backen
     e_h2o = refs["H2O"]["energy_ev_per_fu"]
     correction = 0.0
     if mp2020:
-        lioh_fu = refs["LiOH"]["structure"]
-        ice_fu = refs["H2O"]["structure"]
-        correction = (mp2020_correction_ev(best_structure) + mp2020_correction_ev(lioh_fu) / 2
-                      - mp2020_correction_ev(host_structure) - mp2020_correction_ev(ice_fu) / 4)
+        lioh, ice = refs["LiOH"], refs["H2O"]
+        correction = (mp2020_correction_ev(best_structure) + mp2020_correction_ev(lioh["structure"]) / lioh["n_fu"]
+                      - mp2020_correction_ev(host_structure) - mp2020_correction_ev(ice["structure"]) / ice["n_fu"])
     d_h = e_hyd + e_lioh - e_host - e_h2o + correction
     minus_t_ds = entropy_term_ev(settings.temperature)
     d_g = d_h + minus_t_ds
