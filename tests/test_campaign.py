@@ -100,6 +100,23 @@ def test_table_and_plot_commands(uninterrupted_folder, tmp_path):
     assert "relax" in status.stdout and "13 converged" in status.stdout
 
 
+def test_property_stages(uninterrupted_folder, uninterrupted):
+    """The default run scored L_s and BVSE on the metastable compounds; the band gap runs on
+    the ids asked for, is stored with its settings and is not recomputed on a rerun."""
+    folder = uninterrupted_folder
+    li3ocl = next(cid for cid, r in uninterrupted.items() if r["reduced_formula"] == "Li3OCl")
+    assert float(uninterrupted[li3ocl]["synthesizability"]) == pytest.approx(1.0)
+    assert 0.1 < float(uninterrupted[li3ocl]["bvse_barrier_ev"]) < 1.5
+    summary = run(folder, stages=["gap"], ids=[li3ocl])
+    assert summary["gap"] == {"compounds": 1, "computed": 1, "status": {"done": 1}}
+    assert 4.5 < float(_table(folder)[li3ocl]["band_gap_ev"]) < 4.9
+    assert run(folder, stages=["gap"], ids=[li3ocl])["gap"]["computed"] == 0
+    from ipscreen.errors import InputError
+
+    with pytest.raises(InputError, match="unknown compound"):
+        run(folder, stages=["gap"], ids=["ninf-000000000000"])
+
+
 def _same_numbers(table, reference):
     assert set(table) == set(reference)
     for cid, row in table.items():

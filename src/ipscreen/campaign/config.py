@@ -87,7 +87,7 @@ class Config:
             raise InputError("'preset' must be a preset name such as \"demo\"")
         merged = merge(load_preset(preset), {k: v for k, v in data.items() if k != "preset"})
         merged["preset"] = preset
-        return cls(
+        config = cls(
             preset=preset,
             space=SpaceSettings.from_dict(merged.get("space", {})),
             energy=EnergySettings.from_table(merged.get("energy")),
@@ -96,6 +96,10 @@ class Config:
             cluster=ClusterSettings.from_table(merged.get("cluster")),
             raw=merged,
         )
+        for name in PROPERTY_TABLES:  # bad property settings fail here, before anything is written
+            if name in merged:
+                config.property_settings(name)
+        return config
 
     def with_overrides(self, table: dict) -> "Config":
         """This configuration with some tables overridden (e.g. {"cluster": {"executor": "serial"}})."""

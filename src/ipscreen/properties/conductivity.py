@@ -23,8 +23,9 @@ Analysis, per run (production frames only):
   (total squared Li displacement in units of the Li-Li hop distance a, the shortest
   Li-Li distance of the host), combined in quadrature with the fit error.
 - Diffusive regime: log-log slope of MSD vs τ over the fit window within
-  `diffusive_slope_tol` of 1, N_hops >= `min_hops`, and the framework not melted
-  (framework MSD at τ_max below `melt_msd_a2`).
+  `diffusive_slope_tol` of 1, N_hops >= `min_hops`, some Li displaced by more than a
+  (from its start), and the framework not melted (framework MSD at τ_max below
+  `melt_msd_a2`).
 
 Arrhenius, per mechanism: weighted least squares of ln D vs 1/T over the diffusive runs
 (all completed runs if fewer than two are diffusive; flagged), σ(ln D) = ln(1 + σ_D/D);
@@ -212,10 +213,13 @@ def msd_diffusivity(times_fs, positions, li_indices, *, dimensionality: int, hop
     slope = float(np.polyfit(np.log(dt[positive]), np.log(msd[positive]), 1)[0]) if positive.sum() >= 2 else math.nan
     framework_msd = float(time_averaged_msd(disp[framework]).mean(axis=0)[lags[-1]]) if framework.size else 0.0
     melted = framework_msd > melt_msd_a2
-    diffusive = bool(growing and abs(slope - 1) <= slope_tol and n_hops >= min_hops and not melted)
+    max_li_disp = float(np.linalg.norm(disp[li], axis=2).max())  # from the first frame, drift-corrected
+    diffusive = bool(growing and abs(slope - 1) <= slope_tol and n_hops >= min_hops and max_li_disp > hop_angstrom
+                     and not melted)
     return {"diffusivity_cm2_per_s": float(d), "diffusivity_cm2_per_s_stderr": float(stderr),
             "diffusivity_fit_stderr_cm2_per_s": float(d3_fit_std * scale), "msd_loglog_slope": slope,
-            "msd_growing": bool(growing), "li_hops": float(n_hops), "framework_msd_a2": framework_msd,
+            "msd_growing": bool(growing), "li_hops": float(n_hops), "max_li_displacement_angstrom": max_li_disp,
+            "framework_msd_a2": framework_msd,
             "melted": bool(melted), "diffusive": diffusive,
             "msd_fit_window_ps": [float(dt[0] / 1000), float(dt[-1] / 1000)], "msd_at_window_end_a2": float(msd[-1])}
 
@@ -486,9 +490,9 @@ def _flatten(mech: str, rows: list[dict], summary: dict, atoms, info: dict) -> d
     """Per-mechanism keys: scalars from the fit, per-temperature lists aligned with temperatures_k."""
     out = {f"{mech}_{k}": v for k, v in summary.items()}
     per_t = ["status", "diffusivity_cm2_per_s", "diffusivity_cm2_per_s_stderr", "diffusivity_fit_stderr_cm2_per_s",
-             "conductivity_s_per_cm", "msd_loglog_slope", "msd_growing", "li_hops", "diffusive", "melted",
-             "framework_msd_a2", "msd_fit_window_ps", "n_steps", "production_ps", "mean_temperature_k", "volume_a3",
-             "steps_per_second", "stopped_early", "trajectory_file"]
+             "conductivity_s_per_cm", "msd_loglog_slope", "msd_growing", "li_hops", "max_li_displacement_angstrom",
+             "diffusive", "melted", "framework_msd_a2", "msd_fit_window_ps", "n_steps", "production_ps",
+             "mean_temperature_k", "volume_a3", "steps_per_second", "stopped_early", "trajectory_file"]
     for key in per_t:
         out[f"{mech}_{key}"] = [_clean(r.get(key)) for r in rows]
     out[f"{mech}_num_li"] = sum(1 for s in atoms.get_chemical_symbols() if s == "Li")
