@@ -12,9 +12,9 @@ E_h > 0 (endothermic) means the compound resists moisture. 1 eV = 96.485 kJ/mol.
 Protocol (paper: supercell edges >= 10 Å, 10 random Li -> H placements relaxed, the
 lowest energy used):
 
-- supercell: diagonal multiple of the host cell (or of its LLL-reduced or conventional
-  cell, whichever has fewest atoms) whose three perpendicular widths (plane spacings)
-  are all >= `min_length` (cubic Li3OCl, a = 3.9 Å: 3x3x3 = Li81O27Cl27 at 10 Å).
+- supercell: the smallest supercell of the host whose three perpendicular widths
+  (plane spacings) are all >= `min_length` (cubic Li3OCl, a = 3.9 Å: 3x3x3 =
+  Li81O27Cl27 at 10 Å), found by searching all supercell matrices (`supercell_for`).
 - placements: `n_placements` Li sites replaced by H, chosen with
   ``numpy.random.default_rng(seed)``, cycling through the symmetry-inequivalent Li
   orbits of the host first (spglib), never reusing a Li site while unused ones are
@@ -81,7 +81,7 @@ class HydrationSettings:
     n_placements: int = 10  # random Li -> H substitutions relaxed (paper: 10)
     h_displacement: float = 0.25  # Å, random displacement of the H off the Li site
     fmax: float = 0.05  # eV/Å, force threshold of the supercell relaxations
-    max_steps: int = 500  # step cap per supercell relaxation
+    max_steps: int = 300  # step cap per supercell relaxation
     relax_cell: bool = False  # also relax the supercell's cell (host and placements alike)
     optimizer: str = "BFGS"  # BFGS | FIRE (ASE); BFGS needs about half the steps of FIRE here
     temperature: float = 298.15  # K, of the -T dS term (paper: 298 K)
@@ -169,29 +169,46 @@ def _plain(structure):
     return Structure(structure.lattice, [site.specie.symbol for site in structure], structure.frac_coords)
 
 
-def supercell_for(structure, min_length: float = 10.0):
-    """(supercell, scaling) with every perpendicular width >= `min_length` Å.
+# supercell shapes tried on each base cell: simple, face-centred and body-centred multiples
+_SHAPES = (np.eye(3, dtype=int), np.array([[0, 1, 1], [1, 0, 1], [1, 1, 0]]), np.array([[-1, 1, 1], [1, -1, 1], [1, 1, -1]]))
 
-    Candidates: diagonal multiples of the cell as given, of its LLL-reduced cell and of
-    its conventional standard cell; the one with fewest atoms wins (ties: as given).
-    `scaling` is the diagonal (n1, n2, n3) of the winning base cell.
+
+def supercell_for(structure, min_length: float = 10.0):
+    """(supercell, matrix): a small supercell whose perpendicular widths are all >= `min_length` Å.
+
+    Candidates: the cell as given and its conventional standard cell, each times the
+    simple, face-centred and body-centred shape matrices, Niggli-reduced, then scaled
+    along each reduced vector just enough; the one with fewest atoms wins (ties: the
+    larger minimum width). `matrix`: rows = supercell vectors in units of the base
+    cell's vectors (the conventional cell's when that won). Cubic Li3XZ (a = 3.9 Å):
+    3x3x3 (135 atoms) at 10 Å, 2x2x2 (40 atoms) at 7.5 Å, the fcc-shaped 2(F) (80
+    atoms, widths 9.0 Å, periodic images 11.0 Å apart) at 9 Å.
     """
+    from pymatgen.core import Lattice
     from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
     base = _plain(structure)
-    candidates = [base, base.get_reduced_structure("LLL")]
+    cells = [base]
     try:
-        candidates.append(SpacegroupAnalyzer(base, symprec=0.01).get_conventional_standard_structure())
-    except Exception:  # noqa: BLE001  (spglib failure: the other candidates remain)
+        cells.append(SpacegroupAnalyzer(base, symprec=0.01).get_conventional_standard_structure())
+    except Exception:  # noqa: BLE001  (spglib failure: the cell as given remains)
         pass
     best = None
-    for cell in candidates:
-        scaling = tuple(int(math.ceil(min_length / w - 1e-9)) for w in plane_spacings(cell.lattice))
-        n_atoms = len(cell) * int(np.prod(scaling))
-        if best is None or n_atoms < best[0]:
-            best = (n_atoms, cell, scaling)
-    _, cell, scaling = best
-    return cell.make_supercell(scaling, in_place=False), scaling
+    for cell in cells:
+        m = np.asarray(cell.lattice.matrix)
+        for shape in _SHAPES:
+            reduced = Lattice(shape @ m).get_niggli_reduced_lattice()
+            t = np.rint(reduced.matrix @ np.linalg.inv(m)).astype(int)
+            k = [int(math.ceil(min_length / w - 1e-9)) for w in plane_spacings(reduced)]
+            p = np.diag(k) @ t
+            n_atoms = len(cell) * int(round(abs(np.linalg.det(p))))
+            width = float(min(plane_spacings(Lattice(p @ m))))
+            if best is None or n_atoms < best[0] or (n_atoms == best[0] and width > best[1] + 1e-6):
+                best = (n_atoms, width, cell, p)
+    _, _, cell, p = best
+    if np.linalg.det(p) < 0:  # keep a right-handed cell
+        p = -p
+    return cell.make_supercell(p, in_place=False), [[int(x) for x in row] for row in p]
 
 
 def li_orbits(structure) -> list[list[int]]:
@@ -346,7 +363,7 @@ def calc(structure, settings: HydrationSettings = HydrationSettings(), *, backen
     t0 = time.perf_counter()
     mp2020 = settings.corrections(backend.info.backend)
 
-    supercell, scaling = supercell_for(structure, settings.min_length)
+    supercell, matrix = supercell_for(structure, settings.min_length)
     placements = h_placements(supercell, settings.n_placements, seed, settings.h_displacement)
     reaction = {reaction_balance(supercell, p.structure) for p in placements}.pop()  # raises if unbalanced
 
@@ -412,7 +429,7 @@ def calc(structure, settings: HydrationSettings = HydrationSettings(), *, backen
         "entropy_term_kj_per_mol": minus_t_ds * EV_TO_KJ_PER_MOL,
         "reaction": reaction,
         "supercell_atoms": len(supercell),
-        "supercell_scaling": list(scaling),
+        "supercell_matrix": matrix,
         "supercell_min_width_ang": float(min(plane_spacings(supercell.lattice))),
         "placements": rows,
         "best_placement": best,
