@@ -5,9 +5,9 @@ For every Table 2 row (composition + space group) found in the `extended` space,
 smallest ordering is relaxed with the energy backend of the preset (SevenNet-0 by
 default) and each oracle runs on it with the preset's settings (default: demo, so
 the table says what a laptop gets; `--preset paper` on a cluster). Conductivity MD is
-the expensive one: it runs on the `--md` smallest compounds only.
+the expensive one: it runs on the `--md` smallest compounds only (`--hydration` likewise).
 
-    python scripts/validate_properties.py [--preset demo] [--max-atoms 20] [--md 2] [--workers 2]
+    python scripts/validate_properties.py [--preset demo] [--max-atoms 20] [--md 2] [--hydration 100] [--workers 2]
 """
 
 from __future__ import annotations
@@ -72,6 +72,7 @@ def main() -> None:
     parser.add_argument("--preset", default="demo")
     parser.add_argument("--max-atoms", type=int, default=20, help="largest cell taken from Table 2")
     parser.add_argument("--md", type=int, default=2, help="conductivity MD on this many smallest compounds")
+    parser.add_argument("--hydration", type=int, default=100, help="hydration on this many smallest compounds")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default="docs/validation.md")
     args = parser.parse_args()
@@ -92,7 +93,7 @@ def main() -> None:
                          "relax": asdict(relax)} for i in range(0, len(order), 4)}
     cluster = ClusterSettings(executor="local", n_workers=args.workers)
     oracles = ["band_gap", "hydration", "bvse", "conductivity"]
-    md_ids = set(order[:args.md])
+    limited = {"conductivity": set(order[:args.md]), "hydration": set(order[:args.hydration])}
     results: dict = {}
     with Executor(cluster) as ex:
         ex.run("relax", relax_chunk_task, chunks, lambda k, r: relaxed.update(r["results"]))
@@ -101,7 +102,7 @@ def main() -> None:
             if relaxed[cid]["status"] == "failed":
                 continue
             for name in oracles:
-                if name == "conductivity" and cid not in md_ids:
+                if name in limited and cid not in limited[name]:
                     continue
                 payloads[f"{name}:{cid}"] = {"oracle": name, "settings": asdict(config.property_settings(name)),
                                              "energy": asdict(config.energy), "structure": relaxed[cid]["structure"],
