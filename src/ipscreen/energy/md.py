@@ -66,12 +66,17 @@ class MDBlowUp(PropertyError):
 # ---------------------------------------------------------------------------------------------
 # supercells and defect models
 # ---------------------------------------------------------------------------------------------
+def plane_spacings(cell) -> np.ndarray:
+    """Perpendicular widths of a cell (distance between opposite faces, Å): 1 / |reciprocal vectors|.
+
+    `cell`: a 3x3 matrix of row vectors, an ASE Cell or a pymatgen Lattice."""
+    matrix = np.asarray(getattr(cell, "matrix", cell), dtype=float)
+    return 1.0 / np.linalg.norm(np.linalg.inv(matrix).T, axis=1)
+
+
 def supercell_repeat(cell, min_length: float) -> tuple[int, int, int]:
-    """Smallest repeats whose perpendicular widths (distance between opposite faces) are >= min_length Å."""
-    cell = np.asarray(cell, dtype=float)
-    volume = abs(np.linalg.det(cell))
-    widths = [volume / np.linalg.norm(np.cross(cell[(i + 1) % 3], cell[(i + 2) % 3])) for i in range(3)]
-    return tuple(max(1, math.ceil(min_length / w - 1e-6)) for w in widths)
+    """Smallest repeats whose perpendicular widths are >= min_length Å."""
+    return tuple(max(1, math.ceil(min_length / w - 1e-6)) for w in plane_spacings(cell))
 
 
 def _fibonacci_directions(n: int = 200) -> np.ndarray:

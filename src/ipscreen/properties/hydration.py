@@ -75,6 +75,7 @@ from importlib import resources
 
 import numpy as np
 
+from ipscreen.energy.md import plane_spacings
 from ipscreen.errors import InputError, PropertyError
 
 EV_TO_KJ_PER_MOL = 96.48533212  # CODATA 2018: 1 eV per particle = 96.485 332 12 kJ/mol
@@ -164,13 +165,6 @@ def ice_structure():
 
 
 # --- pure helpers ------------------------------------------------------------------------
-
-def plane_spacings(lattice) -> np.ndarray:
-    """Perpendicular widths of a cell (Å): volume / area of the face spanned by the other two vectors."""
-    m = np.asarray(lattice.matrix)
-    vol = abs(np.linalg.det(m))
-    return np.array([vol / np.linalg.norm(np.cross(m[(i + 1) % 3], m[(i + 2) % 3])) for i in range(3)])
-
 
 def _plain(structure):
     """Copy without oxidation states or site properties."""

@@ -75,6 +75,11 @@ def _table():
     return SubstitutionProbability()
 
 
+@lru_cache(maxsize=1)
+def _table_species() -> frozenset[str]:
+    return frozenset(str(s) for s in _table().species)
+
+
 def _log_cond(new: str, fixed: str) -> float:
     """ln p(new | fixed) from the Hautier table (never-observed pairs get its alpha)."""
     table = _table()
@@ -112,8 +117,8 @@ def substitution_likelihood(structure) -> dict:
     best = max(scores, key=scores.get)
     out = {"synthesizability": scores[best], "synthesizability_seed": best,
            "synthesizability_seed_scores": scores}
-    if any(ion not in {str(s) for s in _table().species} for ions in sites.values() for ion in ions):
-        missing = sorted(ion for ions in sites.values() for ion in ions if ion not in {str(s) for s in _table().species})
+    missing = sorted(ion for ions in sites.values() for ion in ions if ion not in _table_species())
+    if missing:
         out["synthesizability_note"] = f"{', '.join(missing)} not in the Hautier et al. (2011) table: scored as never observed"
     return out
 
