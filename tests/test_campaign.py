@@ -219,3 +219,78 @@ def test_bad_structures_are_stored_as_failed(tmp_path):
     config, store = open_campaign(folder)
     with store:
         assert len(store.results("stability", stability_hash(config))) == N_COMPOUNDS
+
+
+MOBO_TABLE = """
+[mobo]   # real oracles: the PBE band gap (GPAW), the BVSE barrier and E_d; every compound of the tiny pool
+objectives = ["band_gap", "bvse", "stability"]
+initial_size = 2
+batch_size = 1
+patience = 0
+max_evaluations = 5
+"""
+
+
+def _mobo_rows(folder):
+    conn = sqlite3.connect(folder / "ipscreen.sqlite")
+    rows = conn.execute("SELECT compound_id, status, data, created_at FROM results WHERE stage = 'mobo'").fetchall()
+    gaps = dict(conn.execute("SELECT compound_id, created_at FROM results WHERE stage = 'gap'").fetchall())
+    conn.close()
+    its = {cid: (status, json.loads(data)) for cid, status, data, _ in rows if cid.startswith("iter:")}
+    return its, gaps
+
+
+def test_mobo_run_resumes_after_sigkill_with_identical_batches(tmp_path, uninterrupted_folder):
+    """A MOBO campaign killed during a batch's oracle calls resumes at the last finished evaluation:
+    the journalled batches are replayed, no finished band gap is recomputed, and the batches equal
+    those of an uninterrupted run over the same (stored) evaluations."""
+    import shutil
+
+    from conftest import run_cli
+
+    folder = tmp_path / "killed"
+    shutil.copytree(uninterrupted_folder, folder)
+    with open(folder / "campaign.toml", "a") as fh:
+        fh.write(MOBO_TABLE)
+    cmd = [sys.executable, "-m", "ipscreen.cli", "mobo", "run", "--campaign", str(folder), "--serial"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        start = time.time()
+        while time.time() - start < 600:
+            try:
+                its, _ = _mobo_rows(folder)
+            except sqlite3.OperationalError:
+                its = {}
+            if its.get("iter:001", ("",))[0] == "done":
+                break
+            assert proc.poll() is None, "the MOBO run ended before it could be interrupted"
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    its_before, gaps_before = _mobo_rows(folder)
+    assert {"iter:000", "iter:001"} <= set(its_before) and len(its_before) < 5
+    done = run_cli("mobo", "run", "--campaign", folder, "--serial")
+    assert done.returncode == 0, done.stderr
+    its, gaps = _mobo_rows(folder)
+    assert sorted(its) == [f"iter:00{i}" for i in range(4)] and all(s == "done" for s, _ in its.values())
+    batches = [its[k][1]["batch"] for k in sorted(its)]
+    assert [len(b) for b in batches] == [2, 1, 1, 1] and len({c for b in batches for c in b}) == N_COMPOUNDS
+    for cid, created in gaps_before.items():
+        assert gaps[cid] == created  # finished oracle calls were not redone
+    assert (folder / "mobo_pareto.csv").exists() and (folder / "mobo_progress.png").read_bytes()[:4] == b"\x89PNG"
+
+    reference = tmp_path / "reference"  # the same campaign without the journal: an uninterrupted MOBO run
+    shutil.copytree(folder, reference)
+    conn = sqlite3.connect(reference / "ipscreen.sqlite")
+    with conn:
+        conn.execute("DELETE FROM results WHERE stage = 'mobo'")
+    conn.close()
+    again = run_cli("mobo", "run", "--campaign", reference, "--serial")
+    assert again.returncode == 0, again.stderr
+    its_ref, _ = _mobo_rows(reference)
+    assert [its_ref[k][1]["batch"] for k in sorted(its_ref)] == batches
+    pareto = run_cli("mobo", "pareto", "--campaign", folder, "--json")
+    assert pareto.returncode == 0, pareto.stderr
+    rows = json.loads(pareto.stdout)
+    assert rows and all(r["pareto"] and 3.0 < r["band_gap"] < 6.0 for r in rows)

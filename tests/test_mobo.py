@@ -184,6 +184,17 @@ def test_descriptor_lengths_fixed_values_differ(li3ocl, li6o2clbr):
     assert sorted(np.round(a["EN"][:40][a["EN"][:40] > 0], 6)) == [0.2, 0.2, 0.6]
 
 
+def test_descriptors_of_a_relaxed_cell_with_sites_just_outside_the_cell(li6o2clbr):
+    """Relaxed cells store coordinates such as -1e-9; pymatgen's Voronoi finds no neighbours for
+    such a site unless the coordinates are wrapped first."""
+    frac = li6o2clbr.frac_coords.copy()
+    frac[frac == 0.0] = -1e-9
+    shifted = Structure(li6o2clbr.lattice, li6o2clbr.species, frac, coords_are_cartesian=False)
+    a, b = descriptors(shifted), descriptors(li6o2clbr)
+    for g in ("EN", "VR", "PF"):
+        np.testing.assert_allclose(a[g], b[g], atol=1e-6)
+
+
 def test_descriptors_reject_foreign_elements(li3ocl):
     s = li3ocl.copy()
     s.replace(0, "Na")

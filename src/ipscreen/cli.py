@@ -14,6 +14,7 @@ from typing import Optional
 import typer
 
 from ipscreen.commands.console import err_console, progress_bar
+from ipscreen.commands.mobo import mobo_app
 from ipscreen.commands.property import property_app
 from ipscreen.commands.synthesizability import synthesizability_app
 
@@ -23,6 +24,7 @@ space_app = typer.Typer(help="The chemical space: enumerate, list, count, export
 app.add_typer(space_app, name="space")
 app.add_typer(property_app, name="property")
 app.add_typer(synthesizability_app, name="synthesizability")
+app.add_typer(mobo_app, name="mobo")
 
 PresetOpt = typer.Option(None, "--preset", "-p", help="Embedded preset: demo, paper or extended.")
 CampaignOpt = typer.Option(None, "--campaign", "-c", help="Campaign folder (campaign.toml + store).")
@@ -87,7 +89,8 @@ def run(
     preset: Optional[str] = PresetOpt,
     stages: Optional[str] = typer.Option(
         None, help="Comma-separated stages (default: space,relax,stability,synthesizability,bvse); property "
-                   "stages gap, hydration, conductivity run on request on the pool (E_d and L_s filters) or --ids."),
+                   "stages gap, hydration, conductivity run on request on the pool (E_d and L_s filters) or --ids; "
+                   "mobo runs the optimisation loop (as `ipscreen mobo run`)."),
     ids: Optional[str] = typer.Option(None, help="Comma-separated compound ids for the property stages."),
     scheduler: Optional[str] = typer.Option(None, help="Address of a running Dask scheduler, tcp://HOST:PORT."),
     workers: Optional[int] = typer.Option(None, help="Worker processes of the local Dask cluster (default: cores)."),
@@ -129,6 +132,10 @@ def run(
             s = summary[stage]
             counts = ", ".join(f"{n} {k}" for k, n in sorted(s["status"].items()))
             console.print(f"{stage}: {s['compounds']:,} compounds, {s['computed']:,} computed now; {counts}")
+    if "mobo" in summary:
+        s = summary["mobo"]
+        console.print(f"mobo: {s['evaluations']} evaluations, {s['iterations']} iterations ({s['stop_reason']}); "
+                      f"{s['n_pareto']} non-dominated -> {s['pareto_table']}")
 
 
 @app.command()
@@ -214,6 +221,25 @@ def plot_stability(
     a = ed_vs_tolerance(rows, folder / "stability_ed_vs_t.png", config.stability.threshold)
     b = ed_contour(rows, folder / "stability_contour.png")
     typer.echo(f"plots -> {a}, {b}")
+
+
+@plot_app.command("mobo")
+def plot_mobo(
+    campaign: Path = typer.Option(..., "--campaign", "-c", help="Campaign folder."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for the figures (default: the campaign)."),
+) -> None:
+    """Fig. 5a (best value of each objective per MOBO iteration) and Fig. 5b (3-D Pareto front, PNG and an
+    interactive plotly HTML), with the evaluated and non-dominated tables."""
+    from ipscreen.campaign.mobo_stage import write_mobo_outputs
+    from ipscreen.campaign.runner import open_campaign
+    from ipscreen.campaign.store import Store
+
+    Store(campaign, create=False).close()
+    config, store = open_campaign(campaign)
+    with store:
+        outputs = write_mobo_outputs(config, store, folder=out)
+    figures = [str(outputs[k]) for k in ("fig5a", "fig5b", "fig5b_html") if k in outputs]
+    typer.echo(f"plots -> {', '.join(figures)}; tables -> {outputs['evaluated']}, {outputs['pareto_table']}")
 
 
 @app.command()

@@ -25,7 +25,7 @@ from ipscreen.errors import InputError
 from ipscreen.space.settings import SpaceSettings
 
 CAMPAIGN_FILE = "campaign.toml"
-TOP_LEVEL_KEYS = {"preset", "description", "space", "energy", "relax", "stability", "cluster"}
+TOP_LEVEL_KEYS = {"preset", "description", "space", "energy", "relax", "stability", "cluster", "mobo"}
 PROPERTY_TABLES = ("synthesizability", "band_gap", "hydration", "conductivity", "bvse")
 
 
@@ -99,6 +99,10 @@ class Config:
         for name in PROPERTY_TABLES:  # bad property settings fail here, before anything is written
             if name in merged:
                 config.property_settings(name)
+        if "mobo" in merged:
+            from ipscreen.campaign.mobo_stage import MoboSettings
+
+            MoboSettings.from_table(merged["mobo"])
         return config
 
     def with_overrides(self, table: dict) -> "Config":

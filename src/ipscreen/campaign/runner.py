@@ -4,7 +4,8 @@ Stages never call each other; the runner reads their inputs from the store and
 writes their outputs back. Stages: ``space`` -> ``relax`` -> ``stability`` ->
 ``synthesizability`` -> ``bvse`` (the default run), then the expensive property
 oracles ``gap``, ``hydration``, ``conductivity``, run on request (``--stages``) on the
-pool or on given ids (see campaign/property_stage.py).
+pool or on given ids (see campaign/property_stage.py), and ``mobo``, the optimisation
+loop that calls them batch by batch (campaign/mobo_stage.py).
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from ipscreen.campaign.settings import settings_hash
 from ipscreen.campaign.store import COMPOUND_COLUMNS, Store
 from ipscreen.errors import InputError, StoreError
 
-STAGES = ("space", "relax", "stability", "synthesizability", "bvse", "gap", "hydration", "conductivity")
+STAGES = ("space", "relax", "stability", "synthesizability", "bvse", "gap", "hydration", "conductivity", "mobo")
 DEFAULT_STAGES = ("space", "relax", "stability", "synthesizability", "bvse")
-PROPERTY_STAGES = STAGES[3:]
+PROPERTY_STAGES = STAGES[3:8]
 Progress = Callable[[str, int, int], None]
 
 
@@ -287,7 +288,11 @@ def run(folder: Path | str, preset: str | None = None, stages: list[str] | None 
 
                 summary[stage] = run_property(config, store, stage, executor_factory or default_executor, ids,
                                               progress)
-        if any(s in stages for s in PROPERTY_STAGES):
+        if "mobo" in stages:
+            from ipscreen.campaign.mobo_stage import run_mobo
+
+            summary["mobo"] = run_mobo(config, store, executor_factory or default_executor, progress)
+        if any(s in stages for s in (*PROPERTY_STAGES, "mobo")):
             write_rows(compound_table(config, store), store.folder / "table.csv", "csv")
     return summary
 

@@ -53,7 +53,7 @@ VR_DIST_EDGES = np.round(np.arange(1.5, 6.5 + 1e-9, 0.1), 10)  # Å, 50 bins
 PF_EDGES = np.round(np.arange(1.0, 8.0 + 1e-9, 0.2), 10)  # Å, 35 bins
 PAIRS = tuple(combinations_with_replacement(range(len(ELEMENTS)), 2))  # 45 pairs
 
-VORONOI_CUTOFF = 8.0  # Å; retried at 12 Å when the cells do not fill the unit cell
+VORONOI_CUTOFF = 8.0  # Å; retried at 12 and 16 Å when the cells do not fill the unit cell
 
 
 def _hist(values, edges, weights=None) -> np.ndarray:
@@ -75,12 +75,15 @@ def _check(structure: Structure) -> list[int]:
 def _voronoi(structure: Structure) -> list[dict]:
     from pymatgen.analysis.local_env import VoronoiNN
 
-    for cutoff in (VORONOI_CUTOFF, 12.0):
+    for cutoff in (VORONOI_CUTOFF, 12.0, 16.0):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            cells = VoronoiNN(cutoff=cutoff, compute_adj_neighbors=False).get_all_voronoi_polyhedra(
-                structure
-            )
+            try:
+                cells = VoronoiNN(cutoff=cutoff, compute_adj_neighbors=False).get_all_voronoi_polyhedra(
+                    structure
+                )
+            except ValueError:  # pymatgen: "No Voronoi neighbors found for site - try increasing cutoff"
+                continue
         filled = sum(f["volume"] for cell in cells for f in cell.values())
         if abs(filled - structure.volume) < 1e-3 * structure.volume:
             return cells
@@ -146,8 +149,17 @@ def descriptors(structure: Structure) -> dict[str, np.ndarray]:
     """The three binned descriptor groups of one compound: {"EN", "VR", "PF"} -> 1-D arrays
     of fixed lengths (110, 244, 1575)."""
     kinds = _check(structure)
+    structure = _wrapped(structure)
     en, vr = _en_vr(structure, kinds)
     return {"EN": en, "VR": vr, "PF": _pf(structure, kinds)}
+
+
+def _wrapped(structure: Structure) -> Structure:
+    """The structure with fractional coordinates in [0, 1): pymatgen's VoronoiNN finds no
+    neighbours for a site at -1e-9 (as relaxed cells have), 'No Voronoi neighbors found'."""
+    frac = np.mod(structure.frac_coords, 1.0)
+    frac[frac > 1.0 - 1e-8] = 0.0
+    return Structure(structure.lattice, structure.species, frac)
 
 
 def descriptor_lengths() -> dict[str, int]:

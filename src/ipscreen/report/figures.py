@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
 
 PARENT_STYLE = {  # parent -> (label, colour)
@@ -114,3 +116,98 @@ def _save(fig, path: Path | str) -> Path:
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def pretty_formula(formula: str) -> str:
+    """Li6O2ClBr -> Li$_{6}$O$_{2}$ClBr (matplotlib mathtext subscripts)."""
+    return re.sub(r"(\d+(?:\.\d+)?)", r"$_{\1}$", formula)
+
+
+def plottable(rows: list[dict], objectives: list[dict]) -> tuple[list[dict], int]:
+    """Rows with a finite value for every objective (and > 0 where log10), and how many were dropped."""
+    kept = []
+    for r in rows:
+        values = [(r.get(o["name"]), o.get("log10")) for o in objectives]
+        if all(v is not None and math.isfinite(v) and (v > 0 or not log) for v, log in values):
+            kept.append(r)
+    return kept, len(rows) - len(kept)
+
+
+def mobo_progress(best_rows: list[dict], objectives: list[dict], path: Path | str) -> Path:
+    """Fig. 5a: best value so far of each objective per MOBO iteration (0 = initial design), one panel each.
+
+    `best_rows`: {"iteration", "n_evaluated", <objective name>: best so far or None}; `objectives`:
+    {"name", "label" (with unit), "direction" ("max"/"min"), "log10"}. Compounds evaluated go in the title.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    if not objectives:
+        raise ValueError("no objectives to plot")
+    if not best_rows:
+        raise ValueError("no MOBO iterations to plot")
+    plt = _pyplot()
+    steps = sorted(best_rows, key=lambda r: r["iteration"])
+    fig, axes = plt.subplots(1, len(objectives), figsize=(3.3 * len(objectives), 3.3), dpi=150, squeeze=False)
+    for ax, obj in zip(axes[0], objectives):
+        pts = [(r["iteration"], r[obj["name"]]) for r in steps if r.get(obj["name"]) is not None
+               and (r[obj["name"]] > 0 or not obj.get("log10"))]
+        if pts:
+            ax.plot(*zip(*pts), "o-", ms=4, lw=1.2, color="#1f77b4")
+        if obj.get("log10"):
+            ax.set_yscale("log")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("MOBO iteration")
+        ax.set_ylabel(obj["label"])
+        ax.set_title(f"best so far ({'max' if obj.get('direction', 'max') == 'max' else 'min'}imised)", fontsize=9)
+        ax.grid(alpha=0.3, lw=0.5)
+    first, last = steps[0], steps[-1]
+    fig.suptitle(f"MOBO progress: {first['n_evaluated']:,} initial → {last['n_evaluated']:,} compounds evaluated "
+                 f"in {last['iteration'] - first['iteration']:,} iterations", fontsize=10)
+    return _save(fig, path)
+
+
+def pareto_3d(rows: list[dict], objectives: list[dict], path: Path | str, label_pareto: bool = True) -> Path:
+    """Fig. 5b: all evaluated compounds in objective space; Pareto-optimal ones coloured by parent and labelled.
+
+    Exactly three objectives ({"name", "label", "log10", ...}); log10 objectives are plotted as log10 values
+    (mplot3d has no log scale). Rows missing a value (or <= 0 on a log axis) are skipped and counted in the title.
+    """
+    import numpy as np
+
+    if len(objectives) != 3:
+        raise ValueError(f"a 3-D Pareto plot needs exactly 3 objectives, got {len(objectives)}")
+    kept, skipped = plottable(rows, objectives)
+    plt = _pyplot()
+
+    def coords(pts: list[dict]) -> list[np.ndarray]:
+        return [np.log10([r[o["name"]] for r in pts]) if o.get("log10") else np.array([r[o["name"]] for r in pts])
+                for o in objectives]
+
+    fig = plt.figure(figsize=(7.0, 6.0), dpi=150)
+    ax = fig.add_subplot(projection="3d")
+    dominated = [r for r in kept if not r.get("pareto")]
+    if dominated:
+        ax.scatter(*coords(dominated), s=6, color="0.6", alpha=0.5, depthshade=False,
+                   label=f"dominated: {len(dominated):,}")
+    front = [r for r in kept if r.get("pareto")]
+    for parent in dict.fromkeys([*PARENT_STYLE, *(r["parent"] for r in front)]):
+        pts = [r for r in front if r["parent"] == parent]
+        if not pts:
+            continue
+        label, colour = PARENT_STYLE.get(parent, (parent, "k"))
+        xyz = coords(pts)
+        ax.scatter(*xyz, s=28, color=colour, edgecolors="k", linewidths=0.4, depthshade=False,
+                   label=f"Pareto, {label}: {len(pts):,}")
+        if label_pareto:
+            for r, x, y, z in zip(pts, *xyz):
+                ax.text(x, y, z, " " + pretty_formula(r["formula"]), fontsize=6, color=colour)
+    setters = (ax.set_xlabel, ax.set_ylabel, ax.set_zlabel)
+    for set_label, o in zip(setters, objectives):
+        set_label(f"log$_{{10}}$ {o['label']}" if o.get("log10") else o["label"], fontsize=8)
+    title = f"{len(kept):,} compounds, {len(front):,} Pareto-optimal"
+    if skipped:
+        title += f" ({skipped:,} without all objectives skipped)"
+    ax.set_title(title, fontsize=9)
+    if kept:
+        ax.legend(fontsize=7, frameon=False, loc="upper left")
+    return _save(fig, path)

@@ -1,0 +1,301 @@
+"""The MOBO stage: the optimisation loop of mobo/loop.py run on a campaign.
+
+Pool: the compounds that pass the filters (E_d below the threshold and, where the
+synthesizability stage ran, L_s above it; property_stage.pool_ids). Descriptors of
+their relaxed structures are computed once and cached in the store (stage
+``descriptors``), reduced by kernel PCA over the pool. Each batch's oracle calls go
+through the property stages (the same Dask executor, one stored result per compound),
+so an interrupted MOBO run resumes at the last finished evaluation: every proposed
+batch is journalled in the store (stage ``mobo``, subjects ``iter:NNN``) before its
+evaluation starts and replayed on the next run; evaluations already stored are not
+repeated. The run's settings, objectives, model versions and stop reason are stored
+with it (``mobo`` subject ``run``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+from ipscreen.campaign.config import Config
+from ipscreen.campaign.settings import settings_hash
+from ipscreen.campaign.store import Store
+from ipscreen.errors import InputError, StoreError
+from ipscreen.mobo.loop import LoopSettings
+from ipscreen.mobo.objectives import PAPER_OBJECTIVES, Objective, objectives_from_table
+
+DESCRIPTOR_VERSION = "EN110-VR244-PF1575-v2"  # bump when mobo/descriptors.py changes its vectors
+MOBO_KEYS = {f.name for f in fields(LoopSettings)} | {"objectives", "objective", "n_components"}
+
+
+@dataclass(frozen=True)
+class MoboSettings:
+    loop: LoopSettings
+    objectives: tuple[Objective, ...]
+    n_components: int = 30  # kernel-PCA latent variables per descriptor group (paper: 30)
+
+    @classmethod
+    def from_table(cls, table: dict | None) -> "MoboSettings":
+        table = dict(table or {})
+        unknown = set(table) - MOBO_KEYS
+        if unknown:
+            raise InputError(f"unknown key(s) in [mobo]: {', '.join(sorted(unknown))}")
+        names = table.pop("objectives", list(PAPER_OBJECTIVES))
+        custom = table.pop("objective", {})
+        n_components = int(table.pop("n_components", 30))
+        if n_components < 1:
+            raise InputError("mobo n_components must be >= 1")
+        try:
+            loop = LoopSettings(**table)
+        except TypeError as exc:
+            raise InputError(f"bad [mobo] table: {exc}") from None
+        loop.validate()
+        return cls(loop, tuple(objectives_from_table(names, custom)), n_components)
+
+    def to_dict(self) -> dict:
+        return {"loop": asdict(self.loop), "objectives": [o.as_dict() for o in self.objectives],
+                "n_components": self.n_components}
+
+
+def mobo_settings(config: Config, overrides: dict | None = None) -> MoboSettings:
+    table = dict(config.raw.get("mobo", {}))
+    table.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return MoboSettings.from_table(table)
+
+
+def _stage_hash(config: Config, stage: str) -> str:
+    from ipscreen.campaign.property_stage import property_hash
+    from ipscreen.campaign.runner import stability_hash
+
+    return stability_hash(config) if stage == "stability" else property_hash(config, stage)
+
+
+def mobo_hash(config: Config, settings: MoboSettings) -> str:
+    """Hash of a MOBO run: its settings and the settings of every stage its values come from."""
+    from ipscreen.campaign.runner import relax_hash
+
+    stages = sorted({o.stage for o in settings.objectives})
+    return settings_hash(relax_hash(config), settings.to_dict(), {s: _stage_hash(config, s) for s in stages},
+                         DESCRIPTOR_VERSION)
+
+
+def mobo_pool(config: Config, store: Store) -> list[str]:
+    """The candidate pool: E_d and (where computed) L_s filters, as for the expensive oracles."""
+    from ipscreen.campaign.property_stage import pool_ids
+
+    return pool_ids(config, store, "gap")
+
+
+# --- descriptors ---------------------------------------------------------------------
+
+
+def _sparse(v: np.ndarray) -> dict:
+    nz = np.flatnonzero(v)
+    return {"n": int(len(v)), "i": nz.tolist(), "v": [round(float(x), 8) for x in v[nz]]}
+
+
+def _dense(d: dict) -> np.ndarray:
+    out = np.zeros(d["n"])
+    out[d["i"]] = d["v"]
+    return out
+
+
+def pool_descriptors(config: Config, store: Store, ids: list[str], progress=None
+                     ) -> tuple[list[str], dict[str, np.ndarray]]:
+    """(ids with descriptors, their EN, VR, PF matrices in that order) of the relaxed structures, cached
+    in the store; a compound whose descriptors fail is stored as failed with the reason and left out."""
+    from ipscreen.campaign.runner import relax_hash
+    from ipscreen.mobo.descriptors import GROUPS, descriptors
+    from ipscreen.structure_io import structure_from_dict
+
+    h = settings_hash(relax_hash(config), DESCRIPTOR_VERSION)
+    cached = store.results("descriptors", h)
+    todo = [cid for cid in ids if cid not in cached]
+    if todo:
+        relaxed = store.results("relax", relax_hash(config))
+        rows = []
+        for n, cid in enumerate(todo):
+            try:
+                d = descriptors(structure_from_dict(relaxed[cid]["data"]["structure"]))
+                rows.append((cid, "done", {g: _sparse(np.asarray(d[g])) for g in GROUPS}, ""))
+            except InputError as exc:
+                rows.append((cid, "failed", None, str(exc)))
+            if len(rows) == 50 or n == len(todo) - 1:  # commit in chunks: an interruption keeps what was done
+                store.write_results("descriptors", h, rows)
+                rows = []
+            if progress:
+                progress("descriptors", n + 1, len(todo))
+        cached = store.results("descriptors", h)
+    ok = [cid for cid in ids if cached[cid]["status"] == "done"]
+    return ok, {g: np.vstack([_dense(cached[cid]["data"][g]) for cid in ok]) for g in GROUPS}
+
+
+# --- the run -------------------------------------------------------------------------
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, (np.floating, float)):
+        return float(x) if math.isfinite(float(x)) else None
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.ndarray):
+        return _jsonable(x.tolist())
+    return x
+
+
+def objective_values(config: Config, store: Store, objectives, ids: list[str]) -> dict[str, dict]:
+    """{id: {objective name: physical value or None}} from the stored stage results."""
+    results = {s: store.results(s, _stage_hash(config, s)) for s in {o.stage for o in objectives}}
+    out = {}
+    for cid in ids:
+        row = {}
+        for o in objectives:
+            r = results[o.stage].get(cid)
+            row[o.name] = (r or {}).get("data", {}).get(o.key) if r and r["status"] == "done" else None
+        out[cid] = row
+    return out
+
+
+def journal(store: Store, h: str) -> tuple[list[str] | None, list[dict]]:
+    """(pool ids, iteration records in order) of a MOBO run stored under hash h."""
+    rows = store.results("mobo", h)
+    pool = rows.get("pool", {}).get("data", {}).get("ids")
+    its = [rows[k]["data"] | {"status": rows[k]["status"]} for k in sorted(r for r in rows if r.startswith("iter:"))]
+    return pool, its
+
+
+def run_mobo(config: Config, store: Store, executor_factory, progress=None, overrides: dict | None = None,
+             echo=None) -> dict:
+    """Run or resume the MOBO loop of this campaign; write its outputs. A summary dict."""
+    from ipscreen.campaign.property_stage import run_property
+    from ipscreen.campaign.runner import versions
+    from ipscreen.mobo.loop import run_loop
+    from ipscreen.mobo.objectives import scaling_for
+    from ipscreen.mobo.reduce import reduce
+
+    settings = mobo_settings(config, overrides)
+    objectives = list(settings.objectives)
+    h = mobo_hash(config, settings)
+    pool, done_its = journal(store, h)
+    if pool is None:
+        pool, _ = pool_descriptors(config, store, mobo_pool(config, store), progress)
+        if len(pool) < 2:
+            raise StoreError(f"the MOBO pool has {len(pool)} compound(s): it needs at least 2 (run the stability "
+                             "stage; check the E_d and L_s thresholds)")
+        store.write_results("mobo", h, [("pool", "done", {"ids": pool}, "")])
+    with_descriptors, groups = pool_descriptors(config, store, pool, progress)
+    if with_descriptors != pool:
+        raise StoreError("the stored MOBO pool has compounds without descriptors: the store was changed by hand?")
+    X, dims = reduce(groups, settings.n_components, seed=settings.loop.seed)
+    property_stages = [s for s in dict.fromkeys(o.stage for o in objectives) if s != "stability"]
+
+    def evaluate(batch: list[int]) -> np.ndarray:
+        ids = [pool[i] for i in batch]
+        for stage in property_stages:
+            run_property(config, store, stage, executor_factory, ids=ids, progress=progress)
+        values = objective_values(config, store, objectives, ids)
+        return np.array([[o.to_model(values[cid][o.name]) for o in objectives] for cid in ids], dtype=float)
+
+    def on_propose(index: int, batch: list[int], info: dict) -> None:
+        store.write_results("mobo", h, [(f"iter:{index:03d}", "proposed",
+                                         {"batch": [pool[i] for i in batch], "info": _jsonable(info)}, "")])
+
+    def on_iteration(it) -> None:
+        ids = [pool[i] for i in it.batch]
+        info = it.info if not it.info.get("replayed") else next(
+            (r.get("info", {}) for r in done_its if r.get("batch") == ids), {})
+        best = {o.name: (None if b is None else o.from_model(b)) for o, b in zip(objectives, it.best)}
+        store.write_results("mobo", h, [(f"iter:{it.index:03d}", "done", {
+            "batch": ids, "info": _jsonable(info), "best": _jsonable(best), "improved": it.improved}, "")])
+        if echo:
+            echo(it.index, ids, best)
+
+    index_of = {cid: i for i, cid in enumerate(pool)}
+    proposed = [[index_of[cid] for cid in r["batch"]] for r in done_its]
+    result = run_loop(X, dims, evaluate, settings.loop, scaling_for(objectives), proposed=proposed,
+                      on_propose=on_propose, on_iteration=on_iteration)
+    run_record = {"settings": settings.to_dict(), "stop_reason": result.stop_reason, "pool_size": len(pool),
+                  "evaluations": len(result.order), "iterations": len(result.iterations) - 1,
+                  "versions": versions(), "stage_hashes": {s: _stage_hash(config, s) for s in
+                                                           {o.stage for o in objectives}}}
+    store.write_results("mobo", h, [("run", "done", run_record, "")])
+    store.mark_complete("mobo", h, settings.to_dict(), versions(), len(result.order))
+    outputs = write_mobo_outputs(config, store, settings)
+    return {**run_record, **outputs, "settings_hash": h}
+
+
+# --- outputs -------------------------------------------------------------------------
+
+TABLE2_COLUMNS = ("id", "formula", "space_group", "parent", "e_above_hull_ev_per_atom", "synthesizability",
+                  "band_gap_ev", "hydration_kj_per_mol", "conductivity_400k_s_per_cm")
+
+
+def mobo_rows(config: Config, store: Store, settings: MoboSettings | None = None) -> tuple[list[dict], list[dict]]:
+    """(evaluated rows in evaluation order with `iteration` and `pareto`, best-per-iteration rows) of the
+    campaign's MOBO run with these settings (default: the campaign's [mobo] table)."""
+    from ipscreen.campaign.runner import compound_table
+    from ipscreen.mobo.hypervolume import pareto_mask
+
+    settings = settings or mobo_settings(config)
+    h = mobo_hash(config, settings)
+    _, its = journal(store, h)
+    its = [r for r in its if r["status"] == "done"]
+    if not its:
+        raise StoreError("this campaign has no MOBO iterations with these settings: run `ipscreen mobo run`")
+    objectives = list(settings.objectives)
+    table = {r["id"]: r for r in compound_table(config, store)}
+    order = [(n, cid) for n, r in enumerate(its) for cid in r["batch"]]
+    values = objective_values(config, store, objectives, [cid for _, cid in order])
+    rows = []
+    for n, cid in order:
+        t = table[cid]
+        row = {"id": cid, "formula": t["reduced_formula"], "space_group": t["space_group"], "parent": t["parent"],
+               "iteration": n, "e_above_hull_ev_per_atom": t["e_above_hull_ev_per_atom"],
+               "synthesizability": t.get("synthesizability")}
+        row.update({k: t.get(k) for k in TABLE2_COLUMNS if k not in row})
+        row.update(values[cid])
+        rows.append(row)
+    Y = np.array([[o.to_model(r[o.name]) for o in objectives] for r in rows], dtype=float)
+    complete = np.all(np.isfinite(Y), axis=1)
+    mask = np.zeros(len(rows), bool)
+    if complete.any():
+        mask[np.flatnonzero(complete)[pareto_mask(Y[complete])]] = True
+    for r, m in zip(rows, mask):
+        r["pareto"] = bool(m)
+    best_rows, seen = [], 0
+    for n, r in enumerate(its):
+        seen += len(r["batch"])
+        best_rows.append({"iteration": n, "n_evaluated": seen, **(r.get("best") or {})})
+    return rows, best_rows
+
+
+def write_mobo_outputs(config: Config, store: Store, settings: MoboSettings | None = None,
+                       folder=None) -> dict:
+    """mobo_evaluated.csv, mobo_pareto.csv (Table 2 layout), mobo_progress.png (Fig. 5a) and, for three
+    objectives, mobo_pareto.png + mobo_pareto.html (Fig. 5b) in the campaign folder (or `folder`)."""
+    from pathlib import Path
+
+    from ipscreen.campaign.runner import write_rows
+    from ipscreen.report.figures import mobo_progress, pareto_3d
+    from ipscreen.report.interactive import pareto_html
+
+    settings = settings or mobo_settings(config)
+    folder = Path(folder or store.folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rows, best_rows = mobo_rows(config, store, settings)
+    objectives = [o.as_dict() for o in settings.objectives]
+    out = {"evaluated": folder / "mobo_evaluated.csv", "pareto_table": folder / "mobo_pareto.csv"}
+    write_rows(rows, out["evaluated"], "csv")
+    write_rows([r for r in rows if r["pareto"]], out["pareto_table"], "csv")
+    out["fig5a"] = mobo_progress(best_rows, objectives, folder / "mobo_progress.png")
+    if len(objectives) == 3:
+        out["fig5b"] = pareto_3d(rows, objectives, folder / "mobo_pareto.png")
+        out["fig5b_html"] = pareto_html(rows, objectives, folder / "mobo_pareto.html")
+    out["n_pareto"] = sum(r["pareto"] for r in rows)
+    return out
