@@ -293,4 +293,4 @@ def test_mobo_run_resumes_after_sigkill_with_identical_batches(tmp_path, uninter
     pareto = run_cli("mobo", "pareto", "--campaign", folder, "--json")
     assert pareto.returncode == 0, pareto.stderr
     rows = json.loads(pareto.stdout)
-    assert rows and all(r["pareto"] and 3.0 < r["band_gap"] < 6.0 for r in rows)
+    assert rows and all(r["pareto"] and 3.0 < r["band_gap_ev"] < 6.0 for r in rows)

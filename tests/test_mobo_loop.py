@@ -112,3 +112,20 @@ def test_paper_objectives_give_the_paper_scaling():
     sigma = BUILTIN["conductivity"]
     assert sigma.to_model(1e-3) == pytest.approx(-3.0)
     assert np.isnan(sigma.to_model(0.0)) and np.isnan(sigma.to_model(None))
+
+
+def test_campaign_mobo_table_is_validated_with_the_campaign_file():
+    from ipscreen.campaign.config import Config, from_preset
+    from ipscreen.campaign.mobo_stage import mobo_hash, mobo_settings
+
+    with pytest.raises(InputError, match=r"unknown key\(s\) in \[mobo\]: stratgy"):
+        Config.from_dict({"preset": "demo", "mobo": {"stratgy": "uhvi"}})
+    with pytest.raises(InputError, match="unknown objective"):
+        Config.from_dict({"preset": "demo", "mobo": {"objectives": ["band_gap", "colour"]}})
+    paper = mobo_settings(from_preset("paper"))
+    assert [o.name for o in paper.objectives] == ["band_gap", "hydration", "conductivity"]
+    assert paper.loop.batch_size == 10 and paper.loop.patience == 3
+    demo = from_preset("demo")
+    # a different strategy or seed is a different run; the same settings hash the same
+    assert mobo_hash(demo, mobo_settings(demo)) == mobo_hash(demo, mobo_settings(demo, {"strategy": None}))
+    assert mobo_hash(demo, mobo_settings(demo)) != mobo_hash(demo, mobo_settings(demo, {"strategy": "random"}))

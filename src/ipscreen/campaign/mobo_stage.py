@@ -236,6 +236,11 @@ TABLE2_COLUMNS = ("id", "formula", "space_group", "parent", "e_above_hull_ev_per
                   "band_gap_ev", "hydration_kj_per_mol", "conductivity_400k_s_per_cm")
 
 
+def objective_column(o: Objective) -> str:
+    """Column of an objective in the MOBO tables: its stored key (e.g. band_gap_ev)."""
+    return o.key
+
+
 def mobo_rows(config: Config, store: Store, settings: MoboSettings | None = None) -> tuple[list[dict], list[dict]]:
     """(evaluated rows in evaluation order with `iteration` and `pareto`, best-per-iteration rows) of the
     campaign's MOBO run with these settings (default: the campaign's [mobo] table)."""
@@ -259,9 +264,9 @@ def mobo_rows(config: Config, store: Store, settings: MoboSettings | None = None
                "iteration": n, "e_above_hull_ev_per_atom": t["e_above_hull_ev_per_atom"],
                "synthesizability": t.get("synthesizability")}
         row.update({k: t.get(k) for k in TABLE2_COLUMNS if k not in row})
-        row.update(values[cid])
+        row.update({objective_column(o): values[cid][o.name] for o in objectives})
         rows.append(row)
-    Y = np.array([[o.to_model(r[o.name]) for o in objectives] for r in rows], dtype=float)
+    Y = np.array([[o.to_model(r[objective_column(o)]) for o in objectives] for r in rows], dtype=float)
     complete = np.all(np.isfinite(Y), axis=1)
     mask = np.zeros(len(rows), bool)
     if complete.any():
@@ -289,7 +294,7 @@ def write_mobo_outputs(config: Config, store: Store, settings: MoboSettings | No
     folder = Path(folder or store.folder)
     folder.mkdir(parents=True, exist_ok=True)
     rows, best_rows = mobo_rows(config, store, settings)
-    objectives = [o.as_dict() for o in settings.objectives]
+    objectives = [o.as_dict() | {"name": objective_column(o)} for o in settings.objectives]
     out = {"evaluated": folder / "mobo_evaluated.csv", "pareto_table": folder / "mobo_pareto.csv"}
     write_rows(rows, out["evaluated"], "csv")
     write_rows([r for r in rows if r["pareto"]], out["pareto_table"], "csv")

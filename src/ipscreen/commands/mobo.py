@@ -44,7 +44,9 @@ def run_cmd(
     objective's best value or on the budget; writes mobo_*.csv and Fig. 5a/5b into the campaign folder."""
     from ipscreen.campaign.mobo_stage import run_mobo
     from ipscreen.campaign.runner import default_executor, open_campaign
+    from ipscreen.campaign.store import Store
 
+    Store(campaign, create=False).close()  # one-line error, and no folder left behind, if there is no campaign
     config, store = open_campaign(campaign)
     if serial:
         config = config.with_overrides({"cluster": {"executor": "serial"}})
@@ -78,7 +80,7 @@ def pareto_cmd(
     from rich.console import Console
     from rich.table import Table
 
-    from ipscreen.campaign.mobo_stage import mobo_rows, mobo_settings
+    from ipscreen.campaign.mobo_stage import mobo_rows, mobo_settings, objective_column
     from ipscreen.campaign.runner import open_campaign
     from ipscreen.campaign.store import Store
 
@@ -92,12 +94,11 @@ def pareto_cmd(
         json.dump(rows, sys.stdout, indent=1)
         sys.stdout.write("\n")
         return
-    names = [o.name for o in settings.objectives]
-    stages = {o.stage for o in settings.objectives}
-    columns = ["formula", "space_group", "parent", *(["e_above_hull_ev_per_atom"] if "stability" not in stages else []),
-               *(["synthesizability"] if "synthesizability" not in stages else []), *names, "iteration"]
+    names = [objective_column(o) for o in settings.objectives]
+    columns = ["formula", "space_group", "parent", *(c for c in ("e_above_hull_ev_per_atom", "synthesizability")
+                                                      if c not in names), *names, "iteration"]
     headers = {"e_above_hull_ev_per_atom": "E_d eV/atom", "synthesizability": "L_s", "space_group": "SG"}
-    headers.update({o.name: o.label for o in settings.objectives})
+    headers.update({objective_column(o): o.label for o in settings.objectives})
     table = Table(title=f"{len(rows)} {'evaluated' if everything else 'non-dominated'} compounds ({campaign})")
     for c in columns:
         table.add_column(headers.get(c, c))

@@ -112,8 +112,8 @@ def objectives_from_table(names, custom: dict | None = None) -> list[Objective]:
                              f"[mobo.objective.{name}])")
         obj.validate()
         out.append(obj)
-    if len({o.name for o in out}) != len(out):
-        raise InputError("mobo objectives must not repeat")
+    if len({o.name for o in out}) != len(out) or len({o.key for o in out}) != len(out):
+        raise InputError("mobo objectives must not repeat (names and stored keys)")
     return out
 
 

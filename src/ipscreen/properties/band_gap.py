@@ -31,6 +31,7 @@ from __future__ import annotations
 import glob
 import os
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
@@ -173,7 +174,10 @@ def calc(structure, settings: BandGapSettings = BandGapSettings(), *, workdir=No
     )
     start = time.perf_counter()
     try:
-        with threadpool_limits(limits=1):
+        with threadpool_limits(limits=1), warnings.catch_warnings():
+            # GPAW notes that it symmetrised the real-space grid: information, not a problem
+            warnings.filterwarnings("ignore", message=r"(Initial realspace grid|Using symmetrized grid)",
+                                    category=UserWarning)
             for ctx in dft.icalculate(atoms):
                 if progress is not None:
                     progress(min(ctx.niter, settings.max_scf_iterations),
