@@ -106,7 +106,7 @@ def pool_descriptors(config: Config, store: Store, ids: list[str], progress=None
                      ) -> tuple[list[str], dict[str, np.ndarray]]:
     """(ids with descriptors, their EN, VR, PF matrices in that order) of the relaxed structures, cached
     in the store; a compound whose descriptors fail is stored as failed with the reason and left out."""
-    from ipscreen.campaign.runner import relax_hash
+    from ipscreen.campaign.runner import relax_hash, versions
     from ipscreen.mobo.descriptors import GROUPS, descriptors
     from ipscreen.structure_io import structure_from_dict
 
@@ -128,6 +128,8 @@ def pool_descriptors(config: Config, store: Store, ids: list[str], progress=None
             if progress:
                 progress("descriptors", n + 1, len(todo))
         cached = store.results("descriptors", h)
+        store.mark_complete("descriptors", h, {"relax_hash": relax_hash(config), "version": DESCRIPTOR_VERSION},
+                            versions(), len(cached))
     ok = [cid for cid in ids if cached[cid]["status"] == "done"]
     return ok, {g: np.vstack([_dense(cached[cid]["data"][g]) for cid in ok]) for g in GROUPS}
 
