@@ -58,6 +58,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/space_enumeration.py
+	$(BIN)/python benchmarks/mobo.py
 
 clean:
 	rm -rf $(VENV) campaigns build src/*.egg-info

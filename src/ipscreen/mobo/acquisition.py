@@ -153,9 +153,9 @@ def _qlognehvi(models, X_obs, X_cand, z, seed, scaling, mc_samples, chunk=512) -
     from ipscreen.mobo.gp import botorch_model
 
     torch.manual_seed(seed)
+    Xc = torch.as_tensor(X_cand, dtype=torch.float64)
     model = botorch_model(models)
     objective = GenericMCMultiOutputObjective(lambda samples, X=None: scaling.apply_torch(samples))
-    Xc = torch.as_tensor(X_cand, dtype=torch.float64)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         acq = qLogNoisyExpectedHypervolumeImprovement(
@@ -169,14 +169,16 @@ def _qlognehvi(models, X_obs, X_cand, z, seed, scaling, mc_samples, chunk=512) -
         )
         picked: list[int] = []
         with torch.no_grad():
-            for _ in range(min(z, len(Xc))):
+            n_picks = min(z, len(Xc))
+            for _ in range(n_picks):
                 values = torch.cat(
                     [acq(Xc[i : i + chunk].unsqueeze(-2)) for i in range(0, len(Xc), chunk)]
                 )
                 values[picked] = -torch.inf
                 best = int(torch.argmax(values))  # first index among ties
                 picked.append(best)
-                acq.set_X_pending(Xc[picked])
+                if len(picked) < n_picks:  # (the box decompositions for the pending set are costly)
+                    acq.set_X_pending(Xc[picked])
     return picked
 
 
