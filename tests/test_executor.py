@@ -40,6 +40,26 @@ def test_local_workers_run_single_threaded_without_malloc_trim():
     assert got["a"]["env"] == {"OMP_NUM_THREADS": "1", "MALLOC_TRIM_THRESHOLD_": None}
 
 
+def _cube(x):
+    return x**3
+
+
+def _nested_pool(_payload):
+    """What the conductivity oracle does with `[conductivity] workers` > 1: a process pool inside a task."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return {"status": "done", "cubes": list(pool.map(_cube, [1, 2, 3]))}
+
+
+def test_local_workers_may_start_processes():
+    got = {}
+    with Executor(ClusterSettings(executor="local", n_workers=1)) as ex:
+        ex.run("nested", _nested_pool, {"a": {}}, lambda k, r: got.__setitem__(k, r))
+    assert got["a"].get("cubes") == [1, 8, 27], got["a"].get("reason")
+
+
 def test_slurm_job_script():
     cluster = jobqueue_cluster(ClusterSettings(executor="slurm", cores=4, queue="short", account="proj"))
     try:
@@ -48,6 +68,7 @@ def test_slurm_job_script():
         cluster.close()
     assert "#SBATCH -p short" in script and "#SBATCH -A proj" in script
     assert "export OMP_NUM_THREADS=1" in script and "MALLOC_TRIM_THRESHOLD_: null" in script
+    assert "daemon: false" in script
     assert "--nworkers 4" in script and "--nthreads 1" in script
 
 

@@ -25,7 +25,8 @@ WORKER_ENVIRON = {**THREAD_VARIABLES, "MALLOC_TRIM_THRESHOLD_": None}
 _JOB_DASK_CONFIG = [
     'export DASK_CONFIG="${TMPDIR:-/tmp}/ipscreen-dask-$$"',
     'mkdir -p "$DASK_CONFIG"',
-    "printf 'distributed:\\n  nanny:\\n    pre-spawn-environ:\\n      MALLOC_TRIM_THRESHOLD_: null\\n' "
+    "printf 'distributed:\\n  nanny:\\n    pre-spawn-environ:\\n      MALLOC_TRIM_THRESHOLD_: null\\n"
+    "  worker:\\n    daemon: false\\n' "
     '> "$DASK_CONFIG/ipscreen.yaml"',
 ]
 
@@ -52,7 +53,10 @@ class Executor:
         import dask
         from distributed import Client, LocalCluster
 
-        dask.config.set({"distributed.nanny.pre-spawn-environ": dict(WORKER_ENVIRON)})  # see WORKER_ENVIRON
+        dask.config.set({"distributed.nanny.pre-spawn-environ": dict(WORKER_ENVIRON),  # see WORKER_ENVIRON
+                         # non-daemonic workers may start processes: the conductivity oracle runs its
+                         # MD replicas in `[conductivity] workers` processes
+                         "distributed.worker.daemon": False})
         if s.executor == "local":
             n = s.n_workers or os.cpu_count() or 1
             self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,

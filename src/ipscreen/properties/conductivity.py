@@ -517,16 +517,19 @@ def _version(dist: str) -> str:
 
 
 def _run_all(tasks: list[dict], backend, workers: int, progress) -> list:
-    """Run the replicas in this process or in `workers` spawned processes; order preserved."""
+    """Run the replicas in this process or in `workers` spawned processes; order preserved.
+    Inside a daemonic process (a worker of a Dask cluster not started by ipscreen), which may not
+    start processes, the replicas run one after another."""
+    import multiprocessing
+
     total = len(tasks)
-    if workers <= 1 or total <= 1:
+    if workers <= 1 or total <= 1 or multiprocessing.current_process().daemon:
         runs = []
         for k, task in enumerate(tasks):
             runs.append(_run_replica(task, backend.calculator))
             if progress:
                 progress(k + 1, total)
         return runs
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     info = backend.info
