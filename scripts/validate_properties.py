@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import math
 import platform
 import time
@@ -75,6 +76,8 @@ def main() -> None:
     parser.add_argument("--hydration", type=int, default=100, help="hydration on this many smallest compounds")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default="docs/validation.md")
+    parser.add_argument("--cache", default="out/validate_properties.json",
+                        help="JSON of finished relaxations and oracle results (reused when the settings match)")
     args = parser.parse_args()
 
     from ipscreen.campaign.config import from_preset
@@ -82,7 +85,16 @@ def main() -> None:
     from ipscreen.campaign.settings import ClusterSettings, RelaxStageSettings
     from ipscreen.campaign.tasks import property_task, relax_chunk_task
 
+    from ipscreen.campaign.settings import settings_hash
+
     config = from_preset(args.preset)
+    cache_path = Path(args.cache)
+    cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
+
+    def save_cache() -> None:
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        cache_path.write_text(json.dumps(cache))
+
     targets = _targets(args.max_atoms)
     structures = {c.id: c.structure_dict() for _, c in targets}
     relax = RelaxStageSettings(fmax=0.02, max_steps=600, batch_size=4)
@@ -95,19 +107,41 @@ def main() -> None:
     oracles = ["band_gap", "hydration", "bvse", "conductivity"]
     limited = {"conductivity": set(order[:args.md]), "hydration": set(order[:args.hydration])}
     results: dict = {}
+    relax_key = settings_hash(asdict(config.energy), asdict(relax))
+    relaxed.update({cid: r for cid, r in cache.get(f"relax:{relax_key}", {}).items() if cid in structures})
+    chunks = {k: c for k, c in chunks.items() if any(sid not in relaxed for sid in c["structures"])}
+
+    def on_relaxed(key, result) -> None:
+        relaxed.update(result["results"])
+        cache.setdefault(f"relax:{relax_key}", {}).update(result["results"])
+        save_cache()
+
+    def oracle_key(name: str) -> str:
+        return f"{name}:{settings_hash(asdict(config.property_settings(name)), asdict(config.energy), relax_key)}"
+
+    def on_result(key, result) -> None:
+        results[key] = result
+        name, cid = key.split(":", 1)
+        cache.setdefault(oracle_key(name), {})[cid] = result
+        save_cache()
+
+    for name in oracles:
+        results.update({f"{name}:{cid}": r for cid, r in cache.get(oracle_key(name), {}).items()
+                        if r["status"] != "failed"})  # failures are tried again
     with Executor(cluster) as ex:
-        ex.run("relax", relax_chunk_task, chunks, lambda k, r: relaxed.update(r["results"]))
+        if chunks:
+            ex.run("relax", relax_chunk_task, chunks, on_relaxed)
         payloads = {}
         for cid in order:
             if relaxed[cid]["status"] == "failed":
                 continue
             for name in oracles:
-                if name in limited and cid not in limited[name]:
+                if (name in limited and cid not in limited[name]) or f"{name}:{cid}" in results:
                     continue
                 payloads[f"{name}:{cid}"] = {"oracle": name, "settings": asdict(config.property_settings(name)),
                                              "energy": asdict(config.energy), "structure": relaxed[cid]["structure"],
                                              "workdir": None, "seed": 0}
-        ex.run("properties", property_task, payloads, lambda k, r: results.update({k: r}),
+        ex.run("properties", property_task, payloads, on_result,
                progress=lambda name, done, total: print(f"\r{name}: {done}/{total}", end="", flush=True))
     print()
     wall = time.time() - start

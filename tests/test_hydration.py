@@ -123,7 +123,7 @@ def test_reference_structures():
 def test_settings_validate():
     h.HydrationSettings().validate()
     for bad in ({"min_length": 0.5}, {"n_placements": 0}, {"h_displacement": -0.1}, {"fmax": 0.0},
-                {"temperature": -1.0}, {"optimizer": "CG"}, {"max_steps": 0}):
+                {"temperature": -1.0}, {"optimizer": "CG"}, {"max_steps": 0}, {"host_rattle": -0.01}):
         with pytest.raises(InputError):
             h.HydrationSettings(**bad).validate()
     assert h.HydrationSettings().corrections("sevenn") and not h.HydrationSettings().corrections("chgnet")
@@ -180,3 +180,24 @@ def test_li3ocl_is_exothermic_with_sevennet(backend, tmp_path):
     refs = h.reference_energies(backend)
     assert abs(refs["LiOH"]["volume_ang3_per_fu"] / 27.29 - 1) < 0.08  # expt: 3.549^2 x 4.334 / 2 Å^3
     assert refs["LiOH"]["status"] == refs["H2O"]["status"] == "converged"
+
+
+@pytest.mark.slow
+def test_rattled_host_leaves_the_symmetric_saddle_point(backend, paper_space):
+    """Fm-3m Li6O2FCl relaxed with its symmetry kept sits on a saddle point: from a rattled start its
+    40-atom supercell relaxes ~2 eV lower (measured 2.10 eV), so an unrattled host would make E_h about
+    200 kJ/mol too negative against the (symmetry-broken) hydrated cells."""
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from ipscreen.energy.relax import RelaxSettings, relax
+
+    compound = next(c for c in paper_space if c.reduced_formula == "Li6O2FCl" and c.space_group == "Fm-3m")
+    relaxed = relax(AseAtomsAdaptor.get_atoms(compound.structure), backend, RelaxSettings(fmax=0.02))
+    host = AseAtomsAdaptor.get_structure(relaxed.atoms)
+    runs = {rattle: h.calc(host, h.HydrationSettings(min_length=7.5, n_placements=1, host_rattle=rattle),
+                           backend=backend)
+            for rattle in (0.0, 0.05)}
+    drop_ev = runs[0.0]["host_supercell_energy_ev"] - runs[0.05]["host_supercell_energy_ev"]
+    assert drop_ev > 1.0
+    gained = runs[0.05]["hydration_kj_per_mol"] - runs[0.0]["hydration_kj_per_mol"]
+    assert gained == pytest.approx(drop_ev * 96.485, abs=1.0)  # the same placement, only the host changed

@@ -23,7 +23,12 @@ lowest energy used):
   symmetry) Li site to form the OH- ion.
 - every placement and the host supercell are relaxed with the same backend and
   settings (ASE BFGS, positions only by default, `relax_cell = false`: the host's cell
-  is kept, appropriate for one dilute defect); the lowest energy of any placement that
+  is kept, appropriate for one dilute defect). The host supercell starts with its atoms
+  displaced at random (`host_rattle`, Å, seeded), as the placements are by their H: a
+  symmetric host can sit on a saddle point that only a symmetry-broken start leaves
+  (measured with SevenNet-0, 40-48-atom cells: Li6O2FCl 2.10 eV and Li7O2FBr2 1.38 eV
+  below the unrattled relaxation, Li3OCl 0.005 eV), and comparing a saddle-point host with
+  freely relaxed hydrated cells made E_h ~130-200 kJ/mol too negative; the lowest energy of any placement that
   did not fail is used (an unconverged one still bounds its minimum from above;
   `best_converged` says whether the winner converged).
 - LiOH and H2O are relaxed (cell and positions) with the same backend, once per
@@ -91,6 +96,7 @@ class HydrationSettings:
     min_length: float = 10.0  # Å, minimum perpendicular width of the supercell (paper: 10)
     n_placements: int = 10  # random Li -> H substitutions relaxed (paper: 10)
     h_displacement: float = 0.25  # Å, random displacement of the H off the Li site
+    host_rattle: float = 0.05  # Å, std of the random displacement of the host supercell's atoms before relaxing
     fmax: float = 0.05  # eV/Å, force threshold of the supercell relaxations
     max_steps: int = 300  # step cap per supercell relaxation
     relax_cell: bool = False  # also relax the supercell's cell (host and placements alike)
@@ -106,6 +112,8 @@ class HydrationSettings:
             raise InputError(f"[hydration] n_placements must lie in [1, 1000], not {self.n_placements}")
         if not 0.0 <= self.h_displacement <= 1.0:
             raise InputError(f"[hydration] h_displacement must lie in [0, 1] Å, not {self.h_displacement}")
+        if not 0.0 <= self.host_rattle <= 0.5:
+            raise InputError(f"[hydration] host_rattle must lie in [0, 0.5] Å, not {self.host_rattle}")
         if not 0.0 < self.fmax <= 1.0:
             raise InputError(f"[hydration] fmax must lie in (0, 1] eV/Å, not {self.fmax}")
         if self.max_steps < 1:
@@ -377,11 +385,14 @@ def calc(structure, settings: HydrationSettings = HydrationSettings(), *, backen
         progress(1, total)
     relax_settings = RelaxSettings(fmax=settings.fmax, max_steps=settings.max_steps, optimizer=settings.optimizer,
                                    relax_cell=settings.relax_cell)
-    structures = [supercell] + [p.structure for p in placements]
+    host_start = _atoms(supercell)
+    rng = np.random.default_rng([seed, 1])  # independent of the placements' stream
+    host_start.positions += rng.normal(0.0, settings.host_rattle, host_start.positions.shape)
+    starts = [host_start] + [_atoms(p.structure) for p in placements]
     results = []
-    for start in range(0, len(structures), settings.batch_size):  # chunks, so that progress can be reported
-        chunk = structures[start:start + settings.batch_size]
-        results += relax_many([_atoms(s) for s in chunk], backend, relax_settings, batch_size=settings.batch_size)
+    for start in range(0, len(starts), settings.batch_size):  # chunks, so that progress can be reported
+        chunk = starts[start:start + settings.batch_size]
+        results += relax_many(chunk, backend, relax_settings, batch_size=settings.batch_size)
         if progress:
             progress(1 + len(results), total)
     host_result, placement_results = results[0], results[1:]
