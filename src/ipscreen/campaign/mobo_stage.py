@@ -185,15 +185,16 @@ def run_mobo(config: Config, store: Store, executor_factory, progress=None, over
     objectives = list(settings.objectives)
     h = mobo_hash(config, settings)
     pool, done_its = journal(store, h)
-    if pool is None:
-        pool, _ = pool_descriptors(config, store, mobo_pool(config, store), progress)
+    if pool is None:  # a new run: the filtered compounds that have descriptors
+        pool, groups = pool_descriptors(config, store, mobo_pool(config, store), progress)
         if len(pool) < 2:
             raise StoreError(f"the MOBO pool has {len(pool)} compound(s): it needs at least 2 (run the stability "
                              "stage; check the E_d and L_s thresholds)")
         store.write_results("mobo", h, [("pool", "done", {"ids": pool}, "")])
-    with_descriptors, groups = pool_descriptors(config, store, pool, progress)
-    if with_descriptors != pool:
-        raise StoreError("the stored MOBO pool has compounds without descriptors: the store was changed by hand?")
+    else:  # a resumed run: the journalled pool
+        with_descriptors, groups = pool_descriptors(config, store, pool, progress)
+        if with_descriptors != pool:
+            raise StoreError("the stored MOBO pool has compounds without descriptors: the store was changed by hand?")
     X, dims = reduce(groups, settings.n_components, seed=settings.loop.seed)
     property_stages = [s for s in dict.fromkeys(o.stage for o in objectives) if s != "stability"]
 

@@ -23,14 +23,14 @@ lowest energy used):
   symmetry) Li site to form the OH- ion.
 - every placement and the host supercell are relaxed with the same backend and
   settings (ASE BFGS, positions only by default, `relax_cell = false`: the host's cell
-  is kept, appropriate for one dilute defect). The host supercell starts with its atoms
-  displaced at random (`host_rattle`, Å, seeded), as the placements are by their H: a
-  symmetric host can sit on a saddle point that only a symmetry-broken start leaves
-  (measured with SevenNet-0, 40-48-atom cells: Li6O2FCl 2.10 eV and Li7O2FBr2 1.38 eV
-  below the unrattled relaxation, Li3OCl 0.005 eV), and comparing a saddle-point host with
-  freely relaxed hydrated cells made E_h ~130-200 kJ/mol too negative; the lowest energy of any placement that
+  is kept, appropriate for one dilute defect); the lowest energy of any placement that
   did not fail is used (an unconverged one still bounds its minimum from above;
   `best_converged` says whether the winner converged).
+- the host supercell starts with its atoms displaced at random (`host_rattle`, Å,
+  seeded), as the placements are by their H: a symmetric host can sit on a saddle point
+  that only a symmetry-broken start leaves (SevenNet-0, 40-48-atom cells: Li6O2FCl 2.10 eV
+  and Li7O2FBr2 1.38 eV below the unrattled relaxation, Li3OCl 0.005 eV); a saddle-point
+  host against freely relaxed hydrated cells made E_h 130-200 kJ/mol too negative.
 - LiOH and H2O are relaxed (cell and positions) with the same backend, once per
   backend and process (`reference_energies`).
 
@@ -182,7 +182,8 @@ def _plain(structure):
 
 
 # supercell shapes tried on each base cell: simple, face-centred and body-centred multiples
-_SHAPES = (np.eye(3, dtype=int), np.array([[0, 1, 1], [1, 0, 1], [1, 1, 0]]), np.array([[-1, 1, 1], [1, -1, 1], [1, 1, -1]]))
+_SHAPES = (np.eye(3, dtype=int), np.array([[0, 1, 1], [1, 0, 1], [1, 1, 0]]),
+           np.array([[-1, 1, 1], [1, -1, 1], [1, 1, -1]]))
 
 
 def supercell_for(structure, min_length: float = 10.0):
