@@ -154,6 +154,64 @@ def test_arrhenius_from_random_walk_trajectories():
     assert abs(math.log10(s["conductivity_400k_s_per_cm"] / expected)) < 3 * s["conductivity_400k_log10_stderr"]
 
 
+def caged_melted_hopping_rows() -> list[dict]:
+    """Per-temperature rows: 700 K caged (no hop), 1000 K melted framework, 1200 K random walk D = 1e-5 cm²/s."""
+    rng = np.random.default_rng(0)
+    times = np.arange(1000) * 20.0
+    caged = cond.msd_diffusivity(times, 10 + rng.normal(0, 0.3, (1000, 30, 3)), range(20), dimensionality=3,
+                                 hop_angstrom=2.76)
+    walk_times, walk = random_walk(1e-5)
+    hopping = cond.msd_diffusivity(walk_times, walk, range(40), dimensionality=3, hop_angstrom=2.76)
+    melted = {**hopping, "melted": True, "diffusive": False}
+    return [{"temperature_k": 700.0, "status": "ok", **caged}, {"temperature_k": 1000.0, "status": "ok", **melted},
+            {"temperature_k": 1200.0, "status": "ok", **hopping}]
+
+
+def test_a_run_without_hops_widens_the_fit_instead_of_failing_it():
+    """One caged run (no hop) and one diffusive run: the fit uses both, the caged one as D of
+    half a hop with σ(ln D) ~ 1.8, so E_a is positive with a wide error; melted runs stay out."""
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    rows = caged_melted_hopping_rows()
+    caged, hopping = rows[0], rows[2]
+    assert not caged["diffusive"] and caged["li_hops"] < 1 and hopping["diffusive"]
+    d_caged, err_caged = cond.arrhenius_inputs(rows[0])
+    assert d_caged == pytest.approx(caged["diffusivity_cm2_per_s"] + 0.5 * caged["diffusivity_per_hop_cm2_per_s"])
+    assert math.log1p(err_caged / d_caged) > 1.5
+    d_hop, err_hop = cond.arrhenius_inputs(rows[2])
+    assert d_hop == pytest.approx(hopping["diffusivity_cm2_per_s"], rel=0.01) and err_hop < d_hop
+    atoms = AseAtomsAdaptor.get_atoms(li3ocl() * (2, 2, 2))
+    s = cond._mechanism_summary(ConductivitySettings(), rows, atoms)
+    assert s["arrhenius_temperatures_k"] == [700.0, 1200.0] and not s["arrhenius_diffusive_only"]
+    expected = cond.K_B_EV * math.log(d_hop / d_caged) / (1 / 700 - 1 / 1200)
+    assert s["activation_energy_ev"] == pytest.approx(expected, rel=1e-9)
+    assert s["activation_energy_ev"] > 0 and s["activation_energy_ev_stderr"] > 0.2
+    assert s["conductivity_400k_log10_stderr"] > 1
+    # only one solid run: no fit, and the reason says so
+    s1 = cond._mechanism_summary(ConductivitySettings(), rows[1:], atoms)
+    assert "conductivity_400k_s_per_cm" not in s1 and "1 melted" in s1["fit_error"]
+
+
+def test_arrhenius_figure_of_a_result(tmp_path):
+    """The conductivity oracle's figure: drawn from the result alone; a result it cannot draw is noted."""
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from ipscreen.properties.registry import oracle
+
+    rows = caged_melted_hopping_rows()
+    atoms = AseAtomsAdaptor.get_atoms(li3ocl() * (2, 2, 2))
+    summary = cond._mechanism_summary(ConductivitySettings(), rows, atoms)
+    result = {"temperatures_k": [r["temperature_k"] for r in rows], "indicative": True,
+              **cond._flatten("interstitial", rows, summary, atoms, {})}
+    o = oracle("conductivity")
+    assert o.write_figure(result, tmp_path) == "arrhenius.png" and result["figure_file"] == "arrhenius.png"
+    png = (tmp_path / "arrhenius.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 20_000
+    broken = {"temperatures_k": [700.0]}
+    assert o.write_figure(broken, tmp_path / "b") is None and "no per-mechanism runs" in broken["figure_error"]
+    assert oracle("band_gap").write_figure({}, tmp_path) is None
+
+
 def test_convergence_check_stops_once_d_is_stable():
     times, pos = random_walk(2e-5, n_frames=3000)
     check = cond.ConvergenceCheck(0.05, list(range(40)), dict(dimensionality=3, hop_angstrom=2.0))
@@ -205,6 +263,9 @@ def test_tiny_md_writes_trajectory_and_is_deterministic(backend, tmp_path):
         assert set(traj["phase"]) == {0, 1}
         assert np.array_equal(traj["positions"], md.read_trajectory(tmp_path / "b" / name)["positions"])
     assert len(md.trajectory_atoms(tmp_path / "a" / a["interstitial_trajectory_file"][0])) == 11
+    from ipscreen.properties.registry import oracle  # the figure of a real result
+
+    assert oracle("conductivity").write_figure(a, tmp_path / "a") == "arrhenius.png" and "figure_error" not in a
     c = cond.calc(li3ocl(), settings, backend=backend, seed=8)
     assert c["interstitial_diffusivity_cm2_per_s"] != a["interstitial_diffusivity_cm2_per_s"]
 

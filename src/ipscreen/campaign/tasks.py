@@ -80,6 +80,7 @@ def property_task(payload: dict) -> dict:
         backend = backend_for(payload["energy"]) if o.needs_backend else None
         data = o.calc(structure_from_dict(payload["structure"]), settings, backend=backend,
                       workdir=payload.get("workdir"), seed=payload.get("seed", 0))
+        o.write_figure(data, payload.get("workdir"))
     except IpscreenError as exc:
         return {"status": "failed", "reason": str(exc)}
     except Exception as exc:  # noqa: BLE001 - an oracle crash is stored as that compound's failure

@@ -81,6 +81,8 @@ def compute(name: str, path: Path, preset: Optional[str], campaign: Optional[Pat
     with progress_bar(o.command) as update:
         out = o.calc(structure, settings, backend=backend, workdir=str(workdir) if workdir else None, seed=seed,
                      progress=lambda done, total: update(path.name, done, total))
+    if workdir and o.write_figure(out, workdir):
+        err_console().print(f"figure: {workdir / out['figure_file']}")
     out.setdefault("preset", config.preset)
     if backend is not None:
         out.setdefault("backend", backend.info.as_dict())

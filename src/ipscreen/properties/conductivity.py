@@ -28,7 +28,11 @@ Analysis, per run (production frames only):
   `melt_msd_a2`).
 
 Arrhenius, per mechanism: weighted least squares of ln D vs 1/T over the diffusive runs
-(all completed runs if fewer than two are diffusive; flagged), σ(ln D) = ln(1 + σ_D/D);
+(if fewer than two are diffusive: over every completed run whose framework did not melt;
+flagged), σ(ln D) = ln(1 + σ_D/D). Each run enters with D from n + ½ hop-equivalents
+(Jeffreys prior of a Poisson count; `arrhenius_inputs`): a short run that saw no hop is an
+upper-limit-like point with σ(ln D) = 1.8, not a failure, which matters for short demo runs
+and for poor conductors at the lowest temperatures; for n >= 20 hops D moves by < 3 %;
 parameter covariance (AᵀWA)⁻¹ scaled by max(1, χ²/(n-2)) (the larger of the propagated
 and the scatter-based error). E_a = -k_B * slope. ln D(400 K) and its variance from the
 covariance; Λ by Nernst-Einstein (paper eq. 6, ρ = number density of Li in the defect cell,
@@ -206,6 +210,7 @@ def msd_diffusivity(times_fs, positions, li_indices, *, dimensionality: int, hop
     scale = 3.0 / dimensionality
     production_fs = float(times_fs[-1] - times_fs[0])
     n_hops = len(li) * 6 * d3 * 10 * production_fs / hop_angstrom**2  # 1 cm²/s = 10 Å²/fs
+    d_per_hop = hop_angstrom**2 / (len(li) * 6 * 10 * production_fs) * scale  # D of one hop-equivalent, cm²/s
     rel = he_relative_error(n_hops)
     d = d3 * scale
     stderr = math.hypot(rel * d, d3_fit_std * scale)
@@ -218,7 +223,8 @@ def msd_diffusivity(times_fs, positions, li_indices, *, dimensionality: int, hop
                      and not melted)
     return {"diffusivity_cm2_per_s": float(d), "diffusivity_cm2_per_s_stderr": float(stderr),
             "diffusivity_fit_stderr_cm2_per_s": float(d3_fit_std * scale), "msd_loglog_slope": slope,
-            "msd_growing": bool(growing), "li_hops": float(n_hops), "max_li_displacement_angstrom": max_li_disp,
+            "msd_growing": bool(growing), "li_hops": float(n_hops), "diffusivity_per_hop_cm2_per_s": float(d_per_hop),
+            "max_li_displacement_angstrom": max_li_disp,
             "framework_msd_a2": framework_msd,
             "melted": bool(melted), "diffusive": diffusive,
             "msd_fit_window_ps": [float(dt[0] / 1000), float(dt[-1] / 1000)], "msd_at_window_end_a2": float(msd[-1])}
@@ -331,22 +337,44 @@ def _protocol(settings: ConductivitySettings, temperature: float) -> MDProtocol:
                       check_every_ps=settings.converge_every_ps if settings.converge_tol > 0 else 0.0)
 
 
+def arrhenius_inputs(row: dict) -> tuple[float, float]:
+    """(D, σ_D) in cm²/s of one run as it enters the Arrhenius fit: D from n + ½ hop-equivalents.
+
+    n = `li_hops` counts the run's Li displacement in hops; adding ½ hop (the Jeffreys prior of a
+    Poisson count) keeps a run without hops in the fit as the weak upper-limit-like point it is
+    (σ(ln D) = 1.8 at n = 0) instead of a zero; for n >= 20 it changes D by < 3 %. σ_D: He et al.
+    at n + ½, with the fit error in quadrature.
+    """
+    n = max(float(row["li_hops"]), 0.0) + 0.5
+    d = max(float(row["diffusivity_cm2_per_s"]), 0.0) + 0.5 * float(row["diffusivity_per_hop_cm2_per_s"])
+    return d, math.hypot(he_relative_error(n) * d, float(row["diffusivity_fit_stderr_cm2_per_s"]))
+
+
 def _mechanism_summary(settings, rows: list[dict], ref_atoms) -> dict:
-    """Arrhenius fit and Λ(T_target) of one mechanism from its per-temperature rows."""
-    ok = [r for r in rows if r["status"] == "ok" and r["msd_growing"]]
-    use = [r for r in ok if r["diffusive"]]
+    """Arrhenius fit and Λ(T_target) of one mechanism from its per-temperature rows.
+
+    Fitted: the diffusive runs when there are >= 2, else every completed run whose framework did
+    not melt (flagged `arrhenius_diffusive_only` = False): few or no hops then widen the error
+    bars (see `arrhenius_inputs`) instead of leaving the compound without a value.
+    """
+    solid = [r for r in rows if r["status"] == "ok" and not r["melted"]]
+    use = [r for r in solid if r["diffusive"]]
     all_diffusive = len(use) >= 2
     if not all_diffusive:
-        use = ok
+        use = solid
     out = {"arrhenius_temperatures_k": [r["temperature_k"] for r in use], "arrhenius_diffusive_only": all_diffusive}
     if len(use) < 2:
-        out["fit_error"] = f"{len(use)} completed run(s) with a growing Li MSD; the Arrhenius fit needs 2"
+        melted = sum(1 for r in rows if r["status"] == "ok" and r["melted"])
+        out["fit_error"] = (f"{len(use)} completed run(s) with a solid framework" +
+                            (f" ({melted} melted)" if melted else "") + "; the Arrhenius fit needs 2")
         return out
-    fit = fit_arrhenius([r["temperature_k"] for r in use], [r["diffusivity_cm2_per_s"] for r in use],
-                        [r["diffusivity_cm2_per_s_stderr"] for r in use])
+    inputs = [arrhenius_inputs(r) for r in use]
+    fit = fit_arrhenius([r["temperature_k"] for r in use], [d for d, _ in inputs], [e for _, e in inputs])
     ln_d, sigma = extrapolate_ln_d(fit, settings.target_temperature_k)
     lam = nernst_einstein_factor(ref_atoms, settings.target_temperature_k) * math.exp(ln_d)
-    out.update({"activation_energy_ev": fit["activation_energy_ev"],
+    out.update({"arrhenius_diffusivities_cm2_per_s": [d for d, _ in inputs],
+                "arrhenius_diffusivity_stderrs_cm2_per_s": [e for _, e in inputs],
+                "activation_energy_ev": fit["activation_energy_ev"],
                 "activation_energy_ev_stderr": fit["activation_energy_ev_stderr"],
                 "diffusivity_400k_cm2_per_s": math.exp(ln_d),
                 "conductivity_400k_s_per_cm": lam, "conductivity_400k_s_per_cm_stderr": lam * sigma,
@@ -490,7 +518,8 @@ def _flatten(mech: str, rows: list[dict], summary: dict, atoms, info: dict) -> d
     """Per-mechanism keys: scalars from the fit, per-temperature lists aligned with temperatures_k."""
     out = {f"{mech}_{k}": v for k, v in summary.items()}
     per_t = ["status", "diffusivity_cm2_per_s", "diffusivity_cm2_per_s_stderr", "diffusivity_fit_stderr_cm2_per_s",
-             "conductivity_s_per_cm", "msd_loglog_slope", "msd_growing", "li_hops", "max_li_displacement_angstrom",
+             "conductivity_s_per_cm", "msd_loglog_slope", "msd_growing", "li_hops", "diffusivity_per_hop_cm2_per_s",
+             "max_li_displacement_angstrom",
              "diffusive", "melted", "framework_msd_a2", "msd_fit_window_ps", "n_steps", "production_ps",
              "mean_temperature_k", "volume_a3", "steps_per_second", "stopped_early", "trajectory_file"]
     for key in per_t:

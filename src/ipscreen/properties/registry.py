@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from pathlib import Path
 from dataclasses import dataclass
 
 from ipscreen.errors import InputError
@@ -23,6 +24,7 @@ class Oracle:
     needs_backend: bool  # uses the campaign's energy backend (ML potential)
     unit_keys: tuple  # headline result keys, printed by the CLI
     tiers: tuple = ()  # cheaper oracles (default settings) whose results are merged into this one's
+    figure: tuple = ()  # (function in ipscreen.report.figures, file name) drawn from a result into its workdir
 
     def settings_type(self):
         return getattr(importlib.import_module(self.module), self.settings_class)
@@ -53,6 +55,21 @@ class Oracle:
             result.setdefault("tier_methods", {})[self.tiers[0]] = tier_method
         return {**out, **result}
 
+    def write_figure(self, result: dict, workdir) -> str | None:
+        """Draw the oracle's figure of `result` into `workdir` (file name, or None when it has none).
+        A figure that cannot be drawn is noted in the result (`figure_error`), never fatal."""
+        if not self.figure or workdir is None:
+            return None
+        function, filename = self.figure
+        try:
+            draw = getattr(importlib.import_module("ipscreen.report.figures"), function)
+            draw(result, Path(workdir) / filename)
+        except Exception as exc:  # noqa: BLE001 - a plot never costs the computed value
+            result["figure_error"] = f"{type(exc).__name__}: {exc}"
+            return None
+        result["figure_file"] = filename
+        return filename
+
 
 ORACLES = {o.name: o for o in (
     Oracle("band_gap", "gap", "band-gap", "ipscreen.properties.band_gap", "BandGapSettings", False,
@@ -62,7 +79,8 @@ ORACLES = {o.name: o for o in (
     Oracle("conductivity", "conductivity", "conductivity", "ipscreen.properties.conductivity",
            "ConductivitySettings", True,
            ("activation_energy_ev", "activation_energy_ev_stderr", "conductivity_400k_s_per_cm",
-            "conductivity_400k_s_per_cm_stderr", "bvse_barrier_ev"), tiers=("bvse",)),
+            "conductivity_400k_s_per_cm_stderr", "bvse_barrier_ev"), tiers=("bvse",),
+           figure=("arrhenius", "arrhenius.png")),
     Oracle("bvse", "bvse", "bvse", "ipscreen.properties.bvse", "BVSESettings", False, ("bvse_barrier_ev",)),
     Oracle("synthesizability", "synthesizability", "synthesizability", "ipscreen.properties.synthesizability",
            "SynthesizabilitySettings", False, ("synthesizability", "synthesizability_scorer")),

@@ -211,3 +211,62 @@ def pareto_3d(rows: list[dict], objectives: list[dict], path: Path | str, label_
     if kept:
         ax.legend(fontsize=7, frameon=False, loc="upper left")
     return _save(fig, path)
+
+
+MECHANISM_COLOUR = {"interstitial": "#d62728", "vacancy": "#1f77b4"}
+
+
+def arrhenius(result: dict, path: Path | str) -> Path:
+    """Arrhenius plot of a conductivity result (`ipscreen.properties.conductivity.calc`): D (cm²/s, log)
+    vs 1000/T per mechanism, with the fitted line extrapolated to the target temperature (400 K) and
+    its 1σ band. Filled markers: runs in the diffusive regime; open: not (few hops, sub-diffusive);
+    crosses: runs left out of the fit (failed or framework melted)."""
+    import numpy as np
+
+    k_b = 8.617333262e-5  # eV/K
+    target = float(result.get("method", {}).get("settings", {}).get("target_temperature_k", 400.0))
+    mechanisms = [m for m in MECHANISM_COLOUR if f"{m}_status" in result]
+    if not mechanisms:
+        raise ValueError("not a conductivity result: no per-mechanism runs")
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.6, 4.2), dpi=150)
+    temps = [float(t) for t in result.get("temperatures_k", [])]
+    for mech in mechanisms:
+        colour = MECHANISM_COLOUR[mech]
+        fitted = dict(zip(result.get(f"{mech}_arrhenius_temperatures_k") or [],
+                          zip(result.get(f"{mech}_arrhenius_diffusivities_cm2_per_s") or [],
+                              result.get(f"{mech}_arrhenius_diffusivity_stderrs_cm2_per_s") or [])))
+        for t, status, d, diffusive in zip(temps, result[f"{mech}_status"], result[f"{mech}_diffusivity_cm2_per_s"],
+                                           result[f"{mech}_diffusive"]):
+            if t in fitted:  # 1σ of ln D: D ×/÷ (1 + σ_D/D)
+                d_fit, err = fitted[t]
+                ax.errorbar([1000 / t], [d_fit], yerr=[[d_fit - d_fit / (1 + err / d_fit)], [err]], fmt="o",
+                            color=colour, mfc=colour if diffusive else "white", ms=6, capsize=3)
+            elif status == "ok" and d:
+                ax.plot(1000 / t, d, "x", color=colour, ms=6)
+        ea = result.get(f"{mech}_activation_energy_ev")
+        d_target = result.get(f"{mech}_diffusivity_400k_cm2_per_s")
+        if ea is None or not d_target:
+            continue
+        sigma = result[f"{mech}_conductivity_400k_log10_stderr"] * math.log(10)
+        x = np.linspace(1000 / max(temps + [target]) * 0.97, 1000 / target * 1.03, 50)
+        line = d_target * np.exp(-ea / k_b * (x / 1000 - 1 / target))
+        ax.plot(x, line, "-", color=colour, lw=1.2,
+                label=f"{mech}: $E_a$ = {ea:.2f} ± {result[f'{mech}_activation_energy_ev_stderr']:.2f} eV")
+        ax.errorbar([1000 / target], [d_target], yerr=[[d_target * (1 - math.exp(-sigma))],
+                                                        [d_target * (math.exp(sigma) - 1)]],
+                    fmt="s", color=colour, mfc="white", capsize=3, ms=5)
+    ax.axvline(1000 / target, color="0.6", lw=0.8, ls=":")
+    ax.text(0.99, 0.99, "filled: diffusive run; open: few hops (D from n + ½ hops)\n×: left out (melted); "
+            f"□: {target:g} K extrapolation", transform=ax.transAxes, ha="right", va="top", fontsize=7, color="0.3")
+    ax.set_yscale("log")
+    ax.set_xlabel("1000 / T (1/K)")
+    ax.set_ylabel("Li diffusivity D (cm$^2$/s)")
+    title = "Arrhenius fit of the MD diffusivities"
+    if result.get("indicative"):
+        title += " (indicative: short MD)"
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3, lw=0.5, which="both")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8, loc="lower left")
+    return _save(fig, path)
