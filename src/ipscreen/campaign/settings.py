@@ -68,7 +68,8 @@ class EnergySettings:
 
 @dataclass(frozen=True)
 class RelaxStageSettings:
-    """Relaxation thresholds: fmax in eV/Å (paper: 0.01), step cap, optimiser, symmetry constraint.
+    """Relaxation thresholds: fmax in eV/Å (paper: 0.01), step cap, optimiser, symmetry constraint,
+    rattle (Å, default 0: the starting structure as built, as the paper's VASP relaxations).
 
     batch_size: structures advanced together per model call (1: the plain ASE loop).
     It changes speed, not results, so it is not part of the settings hash.
@@ -79,17 +80,24 @@ class RelaxStageSettings:
     optimizer: str = "FIRE"
     symmetry: bool = False
     batch_size: int = 8
+    rattle: float = 0.0  # Å: seeded random displacement before relaxing, to leave symmetric saddle points
 
     def physics(self) -> dict:
-        """The settings that change results (hashed)."""
-        return {"fmax": self.fmax, "max_steps": self.max_steps, "optimizer": self.optimizer,
-                "symmetry": self.symmetry}
+        """The settings that change results (hashed; rattle only when set, so older campaigns keep their hash)."""
+        out = {"fmax": self.fmax, "max_steps": self.max_steps, "optimizer": self.optimizer, "symmetry": self.symmetry}
+        if self.rattle:
+            out["rattle"] = self.rattle
+        return out
 
     @classmethod
     def from_table(cls, table):
         s = _from_table(cls, table, "relax")
         if s.fmax <= 0 or s.max_steps < 1 or s.batch_size < 1:
             raise InputError("[relax] fmax must be > 0, max_steps >= 1 and batch_size >= 1")
+        if not 0 <= s.rattle <= 0.3:
+            raise InputError(f"[relax] rattle = {s.rattle} Å (allowed: 0 to 0.3 Å)")
+        if s.symmetry and s.rattle:
+            raise InputError("[relax] symmetry = true keeps the starting symmetry that rattle is meant to break")
         if s.optimizer not in ("FIRE", "BFGS"):
             raise InputError(f"[relax] optimizer = {s.optimizer!r} (known: FIRE, BFGS)")
         return s

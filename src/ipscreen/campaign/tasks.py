@@ -26,7 +26,8 @@ def backend_for(energy: dict):
 def _relax_settings(r: dict):
     from ipscreen.energy.relax import RelaxSettings
 
-    return RelaxSettings(fmax=r["fmax"], max_steps=r["max_steps"], optimizer=r["optimizer"], symmetry=r["symmetry"])
+    return RelaxSettings(fmax=r["fmax"], max_steps=r["max_steps"], optimizer=r["optimizer"], symmetry=r["symmetry"],
+                         rattle=r.get("rattle", 0.0))
 
 
 def _result_dict(result, backend, elapsed: float) -> dict:

@@ -34,6 +34,25 @@ class RelaxSettings:
     optimizer: str = "FIRE"  # FIRE | BFGS
     relax_cell: bool = True
     symmetry: bool = False  # keep the starting symmetry (ase FixSymmetry)
+    rattle: float = 0.0  # Å: std of a seeded Gaussian displacement of every atom before relaxing (0: none)
+
+
+def rattled(atoms, rattle: float):
+    """`atoms` with every atom displaced by N(0, rattle²) per coordinate (Å), seeded by the structure itself.
+
+    A structure built on high-symmetry sites can sit on a saddle point of the potential energy
+    surface: its forces vanish by symmetry and an optimiser never leaves it. A small rattle lets
+    the relaxation find the minimum below. The seed is a digest of the structure (species,
+    positions to 1e-4 Å, cell), so the result does not depend on batching or order."""
+    if rattle <= 0:
+        return atoms
+    import hashlib
+
+    text = np.concatenate([atoms.numbers.astype(float), np.round(atoms.positions, 4).ravel(),
+                           np.round(np.asarray(atoms.cell), 4).ravel()]).tobytes()
+    rng = np.random.default_rng(int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "little"))
+    atoms.positions = atoms.positions + rng.normal(0.0, rattle, atoms.positions.shape)
+    return atoms
 
 
 @dataclass
@@ -115,6 +134,7 @@ def relax(atoms, backend, settings: RelaxSettings | None = None) -> RelaxResult:
     failed = _precheck(atoms, backend)
     if failed:
         return failed
+    rattled(atoms, settings.rattle)
     atoms.calc = backend.calculator
     opt = _optimizer(atoms, settings)
     converged = False
@@ -166,6 +186,7 @@ def relax_many(atoms_list, backend, settings: RelaxSettings | None = None, batch
         if failed:
             results[i] = failed
             continue
+        rattled(atoms, settings.rattle)
         atoms.calc = _BatchSlot()
         states[i] = (atoms, _optimizer(atoms, settings))
     active = sorted(states, key=lambda i: len(states[i][0]))  # similar sizes share a batch
