@@ -113,7 +113,8 @@ def _command(name: str):
         campaign: Optional[Path] = typer.Option(None, "--campaign", "-c", help="Settings of this campaign."),
         as_json: bool = typer.Option(False, "--json", help="Print every value as JSON."),
         relax: bool = typer.Option(False, "--relax", help="Relax first with the preset's energy backend."),
-        workdir: Optional[Path] = typer.Option(None, "--workdir", help="Folder for artifacts (trajectories; arrhenius.png for conductivity)."),
+        workdir: Optional[Path] = typer.Option(
+            None, "--workdir", help="Folder for artifacts (trajectories; arrhenius.png for conductivity)."),
         seed: int = typer.Option(0, help="Random seed."),
     ) -> None:
         _print(compute(o.name, structure, preset, campaign, relax, workdir, seed), o.unit_keys, as_json)
