@@ -93,10 +93,8 @@ def main() -> None:
 
     from ipscreen.campaign.config import from_preset
     from ipscreen.campaign.executor import Executor
-    from ipscreen.campaign.settings import ClusterSettings, RelaxStageSettings
+    from ipscreen.campaign.settings import ClusterSettings, RelaxStageSettings, settings_hash
     from ipscreen.campaign.tasks import property_task, relax_chunk_task
-
-    from ipscreen.campaign.settings import settings_hash
 
     config = from_preset(args.preset)
     cache_path = Path(args.cache)

@@ -37,20 +37,21 @@ class RelaxSettings:
     rattle: float = 0.0  # Å: std of a seeded Gaussian displacement of every atom before relaxing (0: none)
 
 
-def rattled(atoms, rattle: float):
-    """`atoms` with every atom displaced by N(0, rattle²) per coordinate (Å), seeded by the structure itself.
+def rattled(atoms, rattle: float, rng: np.random.Generator | None = None):
+    """`atoms` with every atom displaced by N(0, rattle²) per coordinate (Å), in place; returns `atoms`.
 
     A structure built on high-symmetry sites can sit on a saddle point of the potential energy
     surface: its forces vanish by symmetry and an optimiser never leaves it. A small rattle lets
-    the relaxation find the minimum below. The seed is a digest of the structure (species,
-    positions to 1e-4 Å, cell), so the result does not depend on batching or order."""
+    the relaxation find the minimum below. Without `rng` the seed is a digest of the structure
+    (species, positions to 1e-4 Å, cell), so the result does not depend on batching or order."""
     if rattle <= 0:
         return atoms
-    import hashlib
+    if rng is None:
+        import hashlib
 
-    text = np.concatenate([atoms.numbers.astype(float), np.round(atoms.positions, 4).ravel(),
-                           np.round(np.asarray(atoms.cell), 4).ravel()]).tobytes()
-    rng = np.random.default_rng(int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "little"))
+        text = np.concatenate([atoms.numbers.astype(float), np.round(atoms.positions, 4).ravel(),
+                               np.round(np.asarray(atoms.cell), 4).ravel()]).tobytes()
+        rng = np.random.default_rng(int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "little"))
     atoms.positions = atoms.positions + rng.normal(0.0, rattle, atoms.positions.shape)
     return atoms
 

@@ -209,8 +209,8 @@ def msd_diffusivity(times_fs, positions, li_indices, *, dimensionality: int, hop
     growing = d3 > 2e-15 / 60  # pymatgen clamps a non-positive slope to 1e-15 Å²/fs
     scale = 3.0 / dimensionality
     production_fs = float(times_fs[-1] - times_fs[0])
-    n_hops = len(li) * 6 * d3 * 10 * production_fs / hop_angstrom**2  # 1 cm²/s = 10 Å²/fs
-    d_per_hop = hop_angstrom**2 / (len(li) * 6 * 10 * production_fs) * scale  # D of one hop-equivalent, cm²/s
+    d3_per_hop = hop_angstrom**2 / (len(li) * 6 * 10 * production_fs)  # D (cm²/s) of one hop; 1 cm²/s = 10 Å²/fs
+    n_hops = d3 / d3_per_hop
     rel = he_relative_error(n_hops)
     d = d3 * scale
     stderr = math.hypot(rel * d, d3_fit_std * scale)
@@ -223,8 +223,8 @@ def msd_diffusivity(times_fs, positions, li_indices, *, dimensionality: int, hop
                      and not melted)
     return {"diffusivity_cm2_per_s": float(d), "diffusivity_cm2_per_s_stderr": float(stderr),
             "diffusivity_fit_stderr_cm2_per_s": float(d3_fit_std * scale), "msd_loglog_slope": slope,
-            "msd_growing": bool(growing), "li_hops": float(n_hops), "diffusivity_per_hop_cm2_per_s": float(d_per_hop),
-            "max_li_displacement_angstrom": max_li_disp,
+            "msd_growing": bool(growing), "li_hops": float(n_hops),
+            "diffusivity_per_hop_cm2_per_s": float(d3_per_hop * scale), "max_li_displacement_angstrom": max_li_disp,
             "framework_msd_a2": framework_msd,
             "melted": bool(melted), "diffusive": diffusive,
             "msd_fit_window_ps": [float(dt[0] / 1000), float(dt[-1] / 1000)], "msd_at_window_end_a2": float(msd[-1])}

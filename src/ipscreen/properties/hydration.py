@@ -357,7 +357,7 @@ def _nearest(structure, index: int) -> tuple[str, float]:
 def calc(structure, settings: HydrationSettings = HydrationSettings(), *, backend=None, workdir=None,
          seed: int = 0, progress=None) -> dict:
     """E_h of `structure` (a relaxed host), kJ/mol per reaction as written; see the module docstring."""
-    from ipscreen.energy.relax import RelaxSettings, relax_many
+    from ipscreen.energy.relax import RelaxSettings, rattled, relax_many
     from ipscreen.energy.threads import limit_threads
 
     settings.validate()
@@ -386,9 +386,7 @@ def calc(structure, settings: HydrationSettings = HydrationSettings(), *, backen
         progress(1, total)
     relax_settings = RelaxSettings(fmax=settings.fmax, max_steps=settings.max_steps, optimizer=settings.optimizer,
                                    relax_cell=settings.relax_cell)
-    host_start = _atoms(supercell)
-    rng = np.random.default_rng([seed, 1])  # independent of the placements' stream
-    host_start.positions += rng.normal(0.0, settings.host_rattle, host_start.positions.shape)
+    host_start = rattled(_atoms(supercell), settings.host_rattle, np.random.default_rng([seed, 1]))  # own stream
     starts = [host_start] + [_atoms(p.structure) for p in placements]
     results = []
     for start in range(0, len(starts), settings.batch_size):  # chunks, so that progress can be reported

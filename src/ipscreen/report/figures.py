@@ -223,7 +223,8 @@ def arrhenius(result: dict, path: Path | str) -> Path:
     crosses: runs left out of the fit (failed or framework melted)."""
     import numpy as np
 
-    k_b = 8.617333262e-5  # eV/K
+    from ipscreen.properties.conductivity import K_B_EV as k_b  # the constant of the fit
+
     target = float(result.get("method", {}).get("settings", {}).get("target_temperature_k", 400.0))
     mechanisms = [m for m in MECHANISM_COLOUR if f"{m}_status" in result]
     if not mechanisms:
