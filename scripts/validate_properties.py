@@ -94,7 +94,8 @@ def main() -> None:
     from ipscreen.campaign.config import from_preset
     from ipscreen.campaign.executor import Executor
     from ipscreen.campaign.settings import ClusterSettings, RelaxStageSettings, settings_hash
-    from ipscreen.campaign.tasks import property_task, relax_chunk_task
+    from ipscreen.campaign.stages import oracle
+    from ipscreen.campaign.tasks import compound_payload, compound_task, relax_chunk_task
 
     config = from_preset(args.preset)
     cache_path = Path(args.cache)
@@ -147,10 +148,10 @@ def main() -> None:
             for name in oracles:
                 if (name in limited and cid not in limited[name]) or f"{name}:{cid}" in results:
                     continue
-                payloads[f"{name}:{cid}"] = {"oracle": name, "settings": asdict(config.property_settings(name)),
-                                             "energy": asdict(config.energy), "structure": relaxed[cid]["structure"],
-                                             "workdir": None, "seed": 0}
-        ex.run("properties", property_task, payloads, on_result,
+                payloads[f"{name}:{cid}"] = compound_payload(
+                    oracle(name), config.property_settings(name), asdict(config.energy), relaxed[cid]["structure"],
+                    None, 0)
+        ex.run("properties", compound_task, payloads, on_result,
                progress=lambda name, done, total: print(f"\r{name}: {done}/{total}", end="", flush=True))
     print()
     wall = time.time() - start

@@ -78,8 +78,8 @@ def main() -> None:
     from ipscreen.campaign.executor import Executor
     from ipscreen.campaign.settings import ClusterSettings, EnergySettings, RelaxStageSettings
     from ipscreen.campaign.tasks import relax_chunk_task
-    from ipscreen.structure_io import structure_from_dict, structure_to_dict
     from ipscreen.space import enumerate_space
+    from ipscreen.structure_io import structure_from_dict, structure_to_dict
     from ipscreen.thermo.hull import Phase, stabilities
     from ipscreen.thermo.references import reference_phases
 
@@ -107,8 +107,8 @@ def main() -> None:
         relaxed: dict[str, dict] = {}
         start = time.time()
         with Executor(ClusterSettings(executor="local", n_workers=args.workers)) as ex:
-            ex.run("relax", relax_chunk_task, payloads, lambda k, r: relaxed.update(r["results"]),
-                   progress=lambda name, done, total: print(f"\r{label}: {done}/{total} chunks", end="", flush=True))
+            ex.run("relax", relax_chunk_task, payloads, lambda k, r, relaxed=relaxed: relaxed.update(r["results"]),
+                   progress=lambda name, done, total, label=label: print(f"\r{label}: {done}/{total} chunks", end="", flush=True))
         print()
         wall = time.time() - start
         ok = {k: r for k, r in relaxed.items() if r["status"] != "failed"}

@@ -91,7 +91,8 @@ def test_band_edges_over_k_and_spin():
 
 
 def test_kpoint_grid_default_density():
-    grid = lambda s: kpoint_grid(AseAtomsAdaptor.get_atoms(s), BandGapSettings().kpt_density_ang)
+    def grid(s):
+        return kpoint_grid(AseAtomsAdaptor.get_atoms(s), BandGapSettings().kpt_density_ang)
     assert grid(li3xz(a=3.91)) == [4, 4, 4]
     assert grid(li3xz(a=3.91) * 2) == [2, 2, 2]
     assert grid(li3xz("S", "I", a=4.76)) == [4, 4, 4]  # even: keeps M on the grid

@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from ipscreen.campaign.runner import open_campaign, run, stability_hash
+from ipscreen.campaign.runner import open_campaign, run
+from ipscreen.campaign.stages import stage_hash
 from ipscreen.campaign.store import Store
 
 pytestmark = pytest.mark.slow
@@ -91,7 +92,7 @@ def test_table_and_plot_commands(uninterrupted_folder, tmp_path):
     frame = pd.read_parquet(tmp_path / "t.parquet")
     assert {"id", "reduced_formula", "space_group", "parent", "tolerance_factor", "energy_ev_per_atom",
             "e_above_hull_ev_per_atom", "decomposition", "status"} <= set(frame.columns)
-    assert len(frame) == N_COMPOUNDS and (frame["e_above_hull_ev_per_atom"] >= 0).all()
+    assert len(frame) == N_COMPOUNDS and frame["e_above_hull_ev_per_atom"].notna().all()
     out = run_cli("plot", "stability", "--campaign", folder, "--out", tmp_path)
     assert out.returncode == 0, out.stderr
     for name in ("stability_ed_vs_t.png", "stability_contour.png"):
@@ -130,7 +131,27 @@ def _same_numbers(table, reference):
 def test_uninterrupted_run_outputs(uninterrupted):
     assert len(uninterrupted) == N_COMPOUNDS
     li3ocl = next(r for r in uninterrupted.values() if r["reduced_formula"] == "Li3OCl")
-    assert li3ocl["decomposition"] == "Li2O + LiCl" and float(li3ocl["e_above_hull_ev_per_atom"]) >= 0
+    assert li3ocl["decomposition"] == "Li2O + LiCl"
+
+
+def test_stability_is_the_reaction_energy_of_the_stored_relaxations(uninterrupted_folder, uninterrupted):
+    """E_d of Li3OCl and Li3OBr in the table equals (E(Li3OX) - E(Li2O) - E(LiX)) / 5 from the relaxed
+    energies in the store (MP2020's anion corrections cancel in these reactions), unclamped."""
+    conn = sqlite3.connect(uninterrupted_folder / "ipscreen.sqlite")
+    relaxed = {cid: json.loads(d) for cid, d in
+               conn.execute("SELECT compound_id, data FROM results WHERE stage = 'relax'").fetchall()}
+    conn.close()
+
+    def per_fu(data, atoms_per_fu):
+        return data["energy_ev_per_atom"] * atoms_per_fu
+
+    for cid, row in uninterrupted.items():
+        if row["reduced_formula"] not in ("Li3OCl", "Li3OBr"):
+            continue
+        halide = "Li" + row["reduced_formula"][4:]
+        by_hand = (per_fu(relaxed[cid], 5) - per_fu(relaxed["ref:Li2O"], 3) - per_fu(relaxed[f"ref:{halide}"], 2)) / 5
+        assert by_hand > 0 and float(row["e_above_hull_ev_per_atom"]) == pytest.approx(by_hand, abs=1e-6)
+        assert row["decomposition"] == f"Li2O + {halide}"
 
 
 def test_sigkill_mid_stage_then_resume(tmp_path, uninterrupted):
@@ -218,7 +239,7 @@ def test_bad_structures_are_stored_as_failed(tmp_path):
     assert others and all(r["status"] == "converged" and r["e_above_hull_ev_per_atom"] for r in others)
     config, store = open_campaign(folder)
     with store:
-        assert len(store.results("stability", stability_hash(config))) == N_COMPOUNDS
+        assert len(store.results("stability", stage_hash(config, "stability"))) == N_COMPOUNDS
 
 
 MOBO_TABLE = """

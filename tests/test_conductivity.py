@@ -11,6 +11,7 @@ import pytest
 from pymatgen.core import Lattice, Structure
 
 from ipscreen.energy import md
+from ipscreen.energy.supercell import supercell_repeat
 from ipscreen.errors import InputError, PropertyError
 from ipscreen.properties import conductivity as cond
 from ipscreen.properties.conductivity import ConductivitySettings
@@ -35,12 +36,12 @@ TINY = dict(temperatures=[800.0, 1200.0], mechanisms=["interstitial"], timestep_
 
 # --- defect models --------------------------------------------------------------------------
 def test_supercell_repeat_uses_perpendicular_widths():
-    assert md.supercell_repeat(np.eye(3) * 3.91, 7.5) == (2, 2, 2)
-    assert md.supercell_repeat(np.eye(3) * 3.91, 10.0) == (3, 3, 3)
+    assert supercell_repeat(np.eye(3) * 3.91, 7.5) == (2, 2, 2)
+    assert supercell_repeat(np.eye(3) * 3.91, 10.0) == (3, 3, 3)
     from ipscreen.space.parents import get_parent
 
     layered = get_parent("n1").structure("O", "Cl", a=3.9)  # body-centred primitive cell
-    rep = md.supercell_repeat(layered.lattice.matrix, 7.5)
+    rep = supercell_repeat(layered.lattice.matrix, 7.5)
     big = layered * rep
     widths = big.volume / np.linalg.norm(np.cross(big.lattice.matrix[[1, 2, 0]], big.lattice.matrix[[2, 0, 1]]), axis=1)
     assert min(widths) >= 7.5
@@ -196,20 +197,24 @@ def test_arrhenius_figure_of_a_result(tmp_path):
     """The conductivity oracle's figure: drawn from the result alone; a result it cannot draw is noted."""
     from pymatgen.io.ase import AseAtomsAdaptor
 
-    from ipscreen.properties.registry import oracle
+    from ipscreen.campaign.stages import oracle
+    from ipscreen.campaign.tasks import draw_figures
 
     rows = caged_melted_hopping_rows()
     atoms = AseAtomsAdaptor.get_atoms(li3ocl() * (2, 2, 2))
     summary = cond._mechanism_summary(ConductivitySettings(), rows, atoms)
     result = {"temperatures_k": [r["temperature_k"] for r in rows], "indicative": True,
               **cond._flatten("interstitial", rows, summary, atoms, {})}
-    o = oracle("conductivity")
-    assert o.write_figure(result, tmp_path) == "arrhenius.png" and result["figure_file"] == "arrhenius.png"
+    figures = oracle("conductivity").figures
+    assert draw_figures(figures, result, tmp_path) == ["arrhenius.png"] and result["figure_file"] == "arrhenius.png"
+    # the bvse stage's barrier is shown beside the fit, never stored in the conductivity result
+    assert draw_figures(figures, result, tmp_path / "c", context={"bvse_barrier_ev": 0.5}) == ["arrhenius.png"]
+    assert "bvse_barrier_ev" not in result and (tmp_path / "c" / "arrhenius.png").exists()
     png = (tmp_path / "arrhenius.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 20_000
     broken = {"temperatures_k": [700.0]}
-    assert o.write_figure(broken, tmp_path / "b") is None and "no per-mechanism runs" in broken["figure_error"]
-    assert oracle("band_gap").write_figure({}, tmp_path) is None
+    assert draw_figures(figures, broken, tmp_path / "b") == [] and "no per-mechanism runs" in broken["figure_error"]
+    assert draw_figures(oracle("band_gap").figures, {}, tmp_path) == []
 
 
 def test_convergence_check_stops_once_d_is_stable():
@@ -263,9 +268,11 @@ def test_tiny_md_writes_trajectory_and_is_deterministic(backend, tmp_path):
         assert set(traj["phase"]) == {0, 1}
         assert np.array_equal(traj["positions"], md.read_trajectory(tmp_path / "b" / name)["positions"])
     assert len(md.trajectory_atoms(tmp_path / "a" / a["interstitial_trajectory_file"][0])) == 11
-    from ipscreen.properties.registry import oracle  # the figure of a real result
+    from ipscreen.campaign.stages import oracle  # the figure of a real result
+    from ipscreen.campaign.tasks import draw_figures
 
-    assert oracle("conductivity").write_figure(a, tmp_path / "a") == "arrhenius.png" and "figure_error" not in a
+    assert draw_figures(oracle("conductivity").figures, a, tmp_path / "a") == ["arrhenius.png"]
+    assert "figure_error" not in a
     c = cond.calc(li3ocl(), settings, backend=backend, seed=8)
     assert c["interstitial_diffusivity_cm2_per_s"] != a["interstitial_diffusivity_cm2_per_s"]
 

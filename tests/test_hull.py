@@ -40,11 +40,22 @@ def test_prototypes_have_the_right_symmetry():
     assert groups == {"Li2O": "Fm-3m", "LiCl": "Fm-3m", "Li2O2": "P6_3/mmc", "Li2Te": "Fm-3m", "LiI": "Fm-3m"}
 
 
+def _per_formula_unit(phase) -> float:
+    return phase.energy_ev / phase.structure.composition.get_reduced_composition_and_factor()[1]
+
+
 def test_li3ocl_above_li2o_plus_licl(li_o_cl):
+    """E_d is the reaction energy of Li3OCl -> Li2O + LiCl per atom, unclamped: computed here from the
+    relaxed energies (MP2020's O and Cl corrections cancel in this reaction, so with or without them)."""
     refs, li3ocl = li_o_cl
+    e = {p.id: _per_formula_unit(p) for p in [*refs, li3ocl]}
+    by_hand = (e["Li3OCl"] - e["ref:Li2O"] - e["ref:LiCl"]) / 5
+    assert by_hand > 0  # SevenNet-0 puts Li3OCl above the hull, as the paper's DFT does
+    for mp2020 in (False, True):
+        st = stabilities([li3ocl], refs, mp2020=mp2020)["Li3OCl"]
+        assert st.e_above_hull_ev_per_atom == pytest.approx(by_hand, abs=1e-6)
+        assert st.decomposition == "Li2O + LiCl"
     st = stabilities([li3ocl], refs)["Li3OCl"]
-    assert st.e_above_hull_ev_per_atom >= 0
-    assert st.decomposition == "Li2O + LiCl"
     assert st.e_above_hull_ev_per_atom < 0.1  # metastable, as in the paper (0 there)
     assert st.formation_energy_ev_per_atom < -1.5
 

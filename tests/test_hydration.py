@@ -8,6 +8,7 @@ from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 from ipscreen.errors import InputError, PropertyError
 from ipscreen.properties import hydration as h
+from ipscreen.space.enumerate import format_formula
 from ipscreen.space.parents import PARENTS
 
 
@@ -85,7 +86,7 @@ def test_mass_balance():
     assert h.reaction_balance(sc, placement.structure) == "Li81O27Cl27 + H2O -> Li80HO27Cl27 + LiOH"
     mixed, _ = h.supercell_for(li6oscl2(), 10.0)
     reaction = h.reaction_balance(mixed, h.h_placements(mixed, 1)[0].structure)
-    assert reaction == f"{h._formula(mixed.composition)} + H2O -> Li{int(mixed.composition['Li']) - 1}H" \
+    assert reaction == f"{format_formula(mixed.composition)} + H2O -> Li{int(mixed.composition['Li']) - 1}H" \
                        f"O{int(mixed.composition['O'])}S{int(mixed.composition['S'])}" \
                        f"Cl{int(mixed.composition['Cl'])} + LiOH"
     with pytest.raises(ValueError, match="unbalanced"):

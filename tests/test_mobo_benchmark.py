@@ -60,7 +60,7 @@ def test_run_benchmark_layout_and_determinism(probs):
     second = run_benchmark(small, **kwargs)
     block = first["problems"]["ip-cheap-properties"]
     assert set(block) == {"uhvi", "random"}
-    for strategy, entry in block.items():
+    for _strategy, entry in block.items():
         for key in ("hv_fraction", "pareto_recall", "enhancement_factor"):
             assert set(entry[key]) == {"10", "20"}
         assert all(0 <= v <= 1 for v in entry["hv_fraction"].values())

@@ -33,7 +33,7 @@ def test_neighbour_distances_are_ideal(name):
     """Every X has six Li at a/2 and every Z's nearest Li sit at a/sqrt(2)."""
     a = 3.91
     s = PARENTS[name].structure("O", "Cl", a=a)
-    for i, site in enumerate(s):
+    for _i, site in enumerate(s):
         if site.specie.symbol == "Li":
             continue
         neighbours = s.get_neighbors(site, 3.2)

@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from ipscreen.campaign.runner import build_space, open_campaign, run
+from ipscreen.campaign.runner import open_campaign, run
+from ipscreen.campaign.stages import stage_hash
 from ipscreen.campaign.store import Store
 from ipscreen.errors import InputError, StoreError
 
@@ -56,30 +57,37 @@ def test_failed_write_leaves_nothing(tmp_path):
     broken = compounds[:50] + [None] + compounds[50:]  # None fails inside the write
     with store:
         with pytest.raises(AttributeError):
-            store.write_space(broken, config.space.to_dict(), config.space.settings_hash(), {})
+            store.write_space(broken, config.space.to_dict(), stage_hash(config, "space"), {})
         assert store.count() == 0 and store.stage_runs() == []
-        assert build_space(config, store) is True
+    assert run(tmp_path / "c", stages=["space"])["space"]["built"] is True
+    with Store(tmp_path / "c") as store:
         assert store.count() == len(compounds)
 
 
 def test_sigkill_during_build_then_rerun(tmp_path):
-    """Killing a build at any moment leaves either nothing or a complete space; a rerun completes it."""
+    """Killing a build while it runs leaves either nothing or a complete space; a rerun completes it.
+    The kill is certain: it comes once the store exists, while the process is still building."""
     folder = tmp_path / "c"
     proc = subprocess.Popen([sys.executable, "-m", "ipscreen.cli", "space", "build", "--campaign", str(folder),
                              "--preset", "paper"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(2.5)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
     db = folder / "ipscreen.sqlite"
-    if db.exists():
-        conn = sqlite3.connect(db)
-        n = conn.execute("SELECT COUNT(*) FROM compounds").fetchone()[0]
-        stages = conn.execute("SELECT n_records FROM stages WHERE stage = 'space'").fetchall()
-        conn.close()
-        assert (n == 0 and stages == []) or (stages == [(n,)])
-    config, store = open_campaign(folder)
-    with store:
-        build_space(config, store)
+    try:
+        while not db.exists():
+            assert proc.poll() is None, "the build ended before it could be interrupted"
+            time.sleep(0.01)
+        time.sleep(1.0)  # well inside the enumeration of the paper space (several seconds)
+        assert proc.poll() is None, "the build ended before it could be interrupted"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    conn = sqlite3.connect(db)
+    n = conn.execute("SELECT COUNT(*) FROM compounds").fetchone()[0]
+    stages = conn.execute("SELECT n_records FROM stages WHERE stage = 'space'").fetchall()
+    conn.close()
+    assert (n == 0 and stages == []) or (stages == [(n,)])
+    run(folder, stages=["space"])
+    with Store(folder) as store:
         rows = store.compound_rows()
         assert len(rows) == len({r["id"] for r in rows}) == store.stage_runs("space")[0]["n_records"]
         assert abs(len(rows) - 10_173) < 1_018

@@ -11,8 +11,15 @@ from pymatgen.core import Lattice, Structure
 
 from conftest import run_cli
 from ipscreen.errors import InputError, PropertyError
-from ipscreen.properties.synthesizability import (SynthesizabilitySettings, calc, features, load_model,
-                                                  pu_likelihood, save_model, train_pu)
+from ipscreen.properties.synthesizability import (
+    SynthesizabilitySettings,
+    calc,
+    features,
+    load_model,
+    pu_likelihood,
+    save_model,
+    train_pu,
+)
 
 
 def cubic(x: str, z: str, a: float = 3.91) -> Structure:

@@ -59,7 +59,6 @@ def _filter_formula(rows: list[dict], formula: Optional[str]) -> list[dict]:
     from pymatgen.core import Composition
 
     from ipscreen.errors import InputError
-
     from ipscreen.space.settings import X_GROUP, Z_GROUP
 
     try:
@@ -83,15 +82,21 @@ def _filter_formula(rows: list[dict], formula: Optional[str]) -> list[dict]:
     return out
 
 
+def _stages_help() -> str:
+    from ipscreen.campaign.stages import REGISTRY
+
+    default = ",".join(st.name for st in REGISTRY if st.default)
+    rest = ", ".join(st.name for st in REGISTRY if not st.default)
+    return (f"Comma-separated stages (default: {default}); on request: {rest}. Compound stages run on the pool "
+            "(E_d and L_s filters) or --ids; `ipscreen stages` lists the pipeline.")
+
+
 @app.command()
 def run(
     campaign: Optional[Path] = CampaignOpt,
     preset: Optional[str] = PresetOpt,
-    stages: Optional[str] = typer.Option(
-        None, help="Comma-separated stages (default: space,relax,stability,synthesizability,bvse); property "
-                   "stages gap, hydration, conductivity run on request on the pool (E_d and L_s filters) or --ids; "
-                   "mobo runs the optimisation loop (as `ipscreen mobo run`)."),
-    ids: Optional[str] = typer.Option(None, help="Comma-separated compound ids for the property stages."),
+    stages: Optional[str] = typer.Option(None, help=_stages_help()),
+    ids: Optional[str] = typer.Option(None, help="Comma-separated compound ids for the compound stages."),
     scheduler: Optional[str] = typer.Option(None, help="Address of a running Dask scheduler, tcp://HOST:PORT."),
     workers: Optional[int] = typer.Option(None, help="Worker processes of the local Dask cluster (default: cores)."),
     serial: bool = typer.Option(False, "--serial", help="Run tasks in this process, without Dask."),
@@ -112,63 +117,81 @@ def run(
                                overrides={"cluster": cluster} if cluster else None,
                                ids=ids.split(",") if ids else None)
     console = _err_console()
-    if "space" in summary:
-        s = summary["space"]
-        console.print(f"space: {s['compounds']:,} compounds ({'built' if s['built'] else 'already built'}); "
-                      f"{s['table']}, {s['plot']}")
-    if "relax" in summary:
-        s = summary["relax"]
-        counts = ", ".join(f"{n} {k}" for k, n in sorted(s["status"].items()))
-        console.print(f"relax: {s['total']:,} structures (compounds + reference phases), {s['computed']:,} computed "
-                      f"now; {counts}")
-    if "stability" in summary:
-        s = summary["stability"]
-        console.print(f"stability: {s['metastable']:,} of {s['compounds']:,} compounds with E_d below the threshold"
-                      f" ({s['failed']} failed); {s['table']}, {s['fig3a']}, {s['fig3b']}")
-    from ipscreen.campaign.runner import PROPERTY_STAGES
+    for name, s in summary.items():
+        if isinstance(s, dict):
+            console.print(f"{name}: {s.get('message', 'done')}")
 
-    for stage in PROPERTY_STAGES:
-        if stage in summary:
-            s = summary[stage]
-            counts = ", ".join(f"{n} {k}" for k, n in sorted(s["status"].items()))
-            console.print(f"{stage}: {s['compounds']:,} compounds, {s['computed']:,} computed now; {counts}")
-    if "mobo" in summary:
-        s = summary["mobo"]
-        console.print(f"mobo: {s['evaluations']} evaluations, {s['iterations']} iterations ({s['stop_reason']}); "
-                      f"{s['n_pareto']} non-dominated -> {s['pareto_table']}")
+
+@app.command("stages")
+def stages_cmd(as_json: bool = typer.Option(False, "--json", help="Print the pipeline as JSON.")) -> None:
+    """The pipeline as declared: each stage's kind, inputs, settings table, columns, and whether a plain
+    `ipscreen run` includes it."""
+    import json
+
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from ipscreen.campaign.stages import REGISTRY
+
+    if as_json:
+        typer.echo(json.dumps([st.as_dict() for st in REGISTRY], indent=1))
+        return
+    table = Table(title="ipscreen pipeline (dependency order)")
+    for col in ("stage", "kind", "inputs", "table", "columns", "run"):
+        table.add_column(col)
+    for st in REGISTRY:
+        table.add_row(st.name, st.kind, ", ".join(st.reads), escape(f"[{st.table}]") if st.table else "",
+                      ", ".join(st.columns), "default" if st.default else "on request")
+    Console().print(table)
 
 
 @app.command()
 def status(campaign: Path = typer.Option(..., "--campaign", "-c", help="Campaign folder.")) -> None:
-    """Progress of each stage of a campaign (works while a run is going)."""
+    """Progress of each stage of a campaign, in pipeline order (works while a run is going); `now` marks
+    the results of the campaign's present settings (others were made with earlier settings)."""
     import datetime
 
     from rich.console import Console
     from rich.table import Table
 
+    from ipscreen.campaign.stages import NAMES, stage_hash
     from ipscreen.campaign.store import Store
 
+    Store(campaign, create=False).close()  # one-line error if there is no store
+    current: dict = {}
+    if (campaign / "campaign.toml").exists():  # an old store is migrated on open, so its hashes read as current
+        from ipscreen.campaign.runner import open_campaign
+
+        config, store = open_campaign(campaign)
+        store.close()
+        current = {n: stage_hash(config, n) for n in NAMES}
     with Store(campaign, create=False) as store:
         n_compounds = store.count()
         table = Table(title=f"campaign {campaign}: {n_compounds:,} compounds")
-        for col in ("stage", "settings", "results", "completed", "ipscreen"):
+        for col in ("stage", "settings", "now", "results", "completed", "ipscreen"):
             table.add_column(col)
         completed = {(r["stage"], r["settings_hash"]): r for r in store.stage_runs()}
         counts: dict = {}
         for stage, h, st, n in store.result_counts():
             counts.setdefault((stage, h), []).append(f"{n:,} {st}")
         keys = list(completed) + [k for k in counts if k not in completed]
+        rank = {n: i for i, n in enumerate(NAMES)}
+        keys.sort(key=lambda k: (rank.get(k[0], len(rank)), k[1] != current.get(k[0]), k[1]))
         for key in keys:
             run = completed.get(key)
-            when = datetime.datetime.fromtimestamp(run["completed_at"]).isoformat(timespec="seconds") if run else "running"
+            when = (datetime.datetime.fromtimestamp(run["completed_at"]).isoformat(timespec="seconds") if run
+                    else "running")
             results = ", ".join(counts.get(key, [])) or (f"{run['n_records']:,} compounds" if run else "")
-            table.add_row(key[0], key[1], results, when, run["versions"].get("ipscreen", "?") if run else "")
+            now = "✓" if current.get(key[0]) == key[1] else ""
+            table.add_row(key[0], key[1], now, results, when, run["versions"].get("ipscreen", "?") if run else "")
         Console().print(table)
 
 
 def _campaign_table(campaign: Path):
     """(config, one row per compound) of an existing campaign."""
-    from ipscreen.campaign.runner import compound_table, open_campaign
+    from ipscreen.campaign.runner import open_campaign
+    from ipscreen.campaign.table import compound_table
     from ipscreen.errors import InputError
 
     if not (campaign / "campaign.toml").exists():
@@ -185,7 +208,7 @@ def table_cmd(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output file (default: stdout; required for parquet)."),
 ) -> None:
     """One row per compound: id, formula, space group, parent, t_G,ip, energy, E_d, decomposition, status."""
-    from ipscreen.campaign.runner import write_rows
+    from ipscreen.campaign.table import write_rows
     from ipscreen.errors import InputError
 
     _config, rows = _campaign_table(campaign)
@@ -257,13 +280,12 @@ def space_build(
     preset: Optional[str] = PresetOpt,
 ) -> None:
     """Enumerate the campaign's space into its store (no work if already built)."""
-    from ipscreen.campaign.runner import build_space, open_campaign
+    from ipscreen.campaign.runner import run as run_campaign
+    from ipscreen.campaign.store import STORE_FILE
 
-    config, store = open_campaign(campaign, preset)
-    with store, _progress("enumerating") as update:
-        built = build_space(config, store, progress=update)
-        n = store.count()
-    typer.echo(f"{'built' if built else 'already built'}: {n:,} compounds in {store.path}")
+    with _progress("enumerating") as update:
+        s = run_campaign(campaign, preset=preset, stages=["space"], progress=update)["space"]
+    typer.echo(f"{'built' if s['built'] else 'already built'}: {s['compounds']:,} compounds in {campaign / STORE_FILE}")
 
 
 @space_app.command("list")
@@ -275,7 +297,7 @@ def space_list(
     formula: Optional[str] = typer.Option(None, help="Only compounds of this composition, e.g. Li6O2ClBr."),
 ) -> None:
     """One row per compound: id, formula, space group, parent, site fractions, t_G,ip, ..."""
-    from ipscreen.campaign.runner import write_rows
+    from ipscreen.campaign.table import write_rows
 
     rows = _filter_formula(_view(preset, campaign).rows, formula)
     write_rows(rows, out if out else sys.stdout, fmt.value)

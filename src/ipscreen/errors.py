@@ -16,3 +16,8 @@ class StoreError(IpscreenError):
 class PropertyError(IpscreenError):
     """A property oracle cannot handle a structure (no Li, element missing from the
     model, SCF not converged, MD blow-up); campaigns store the message as the reason."""
+
+
+class StructureError(InputError, PropertyError):
+    """An input structure no oracle can take (no atoms, atoms on top of each other, degenerate cell,
+    dummy species): bad user input, and, for the oracles' contract, a PropertyError of that structure."""

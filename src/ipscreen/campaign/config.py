@@ -15,18 +15,19 @@ lists are the campaign's parents.
 from __future__ import annotations
 
 import copy
-import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from ipscreen.campaign.settings import ClusterSettings, EnergySettings, RelaxStageSettings, StabilitySettings
+import tomllib
+
+from ipscreen.campaign.settings import ClusterSettings, EnergySettings
+from ipscreen.campaign.stages import REGISTRY, TABLES, oracle
 from ipscreen.errors import InputError
-from ipscreen.space.settings import SpaceSettings
 
 CAMPAIGN_FILE = "campaign.toml"
-TOP_LEVEL_KEYS = {"preset", "description", "space", "energy", "relax", "stability", "cluster", "mobo"}
-PROPERTY_TABLES = ("synthesizability", "band_gap", "hydration", "conductivity", "bvse")
+# tables of the whole campaign; every stage's own table comes from the stage registry
+TOP_LEVEL_KEYS = {"preset", "description", "energy", "cluster"} | set(TABLES)
 
 
 def preset_names() -> list[str]:
@@ -60,26 +61,44 @@ def merge(base: dict, override: dict, _path: tuple = ()) -> dict:
 
 @dataclass(frozen=True)
 class Config:
-    """A validated campaign configuration."""
+    """A validated campaign configuration: the energy backend, where tasks run, and the
+    settings of every stage (from its table in the registry; defaults where absent)."""
 
     preset: str
-    space: SpaceSettings
     energy: EnergySettings
-    relax: RelaxStageSettings
-    stability: StabilitySettings
     cluster: ClusterSettings
     raw: dict = field(repr=False)
+    _stages: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def stage_settings(self, name: str, registry=REGISTRY):
+        """Validated settings of stage `name` (None for a stage without a table)."""
+        key = (name, id(registry))
+        if key not in self._stages:
+            stage = next((s for s in registry if s.name == name), None)
+            if stage is None:
+                raise InputError(f"unknown stage {name!r}")
+            self._stages[key] = stage.parse_settings(self.raw.get(stage.table) if stage.table else None)
+        return self._stages[key]
 
     def property_settings(self, name: str):
-        """Validated settings of property oracle `name` (table [name]; defaults where absent)."""
-        from ipscreen.properties.registry import oracle
+        """Settings of a property oracle by stage, table or command name."""
+        return self.stage_settings(oracle(name).name)
 
-        o = oracle(name)
-        return o.settings(self.raw.get(o.name))
+    @property
+    def space(self):
+        return self.stage_settings("space")
+
+    @property
+    def relax(self):
+        return self.stage_settings("relax")
+
+    @property
+    def stability(self):
+        return self.stage_settings("stability")
 
     @classmethod
     def from_dict(cls, data: dict) -> "Config":
-        unknown = set(data) - TOP_LEVEL_KEYS - set(PROPERTY_TABLES)
+        unknown = set(data) - TOP_LEVEL_KEYS
         if unknown:
             raise InputError(f"unknown key(s) in campaign file: {', '.join(sorted(unknown))}")
         preset = data.get("preset", "demo")
@@ -87,22 +106,11 @@ class Config:
             raise InputError("'preset' must be a preset name such as \"demo\"")
         merged = merge(load_preset(preset), {k: v for k, v in data.items() if k != "preset"})
         merged["preset"] = preset
-        config = cls(
-            preset=preset,
-            space=SpaceSettings.from_dict(merged.get("space", {})),
-            energy=EnergySettings.from_table(merged.get("energy")),
-            relax=RelaxStageSettings.from_table(merged.get("relax")),
-            stability=StabilitySettings.from_table(merged.get("stability")),
-            cluster=ClusterSettings.from_table(merged.get("cluster")),
-            raw=merged,
-        )
-        for name in PROPERTY_TABLES:  # bad property settings fail here, before anything is written
-            if name in merged:
-                config.property_settings(name)
-        if "mobo" in merged:
-            from ipscreen.campaign.mobo_stage import MoboSettings
-
-            MoboSettings.from_table(merged["mobo"])
+        config = cls(preset=preset, energy=EnergySettings.from_table(merged.get("energy")),
+                     cluster=ClusterSettings.from_table(merged.get("cluster")), raw=merged)
+        for stage in REGISTRY:  # every table is validated here, before anything is written
+            if stage.table:
+                config.stage_settings(stage.name)
         return config
 
     def with_overrides(self, table: dict) -> "Config":

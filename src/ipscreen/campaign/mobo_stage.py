@@ -1,10 +1,10 @@
 """The MOBO stage: the optimisation loop of mobo/loop.py run on a campaign.
 
 Pool: the compounds that pass the filters (E_d below the threshold and, where the
-synthesizability stage ran, L_s above it; property_stage.pool_ids). Descriptors of
+synthesizability stage ran, L_s above it; drivers.pool_ids). Descriptors of
 their relaxed structures are computed once and cached in the store (stage
 ``descriptors``), reduced by kernel PCA over the pool. Each batch's oracle calls go
-through the property stages (the same Dask executor, one stored result per compound),
+through the oracles' compound stages (the same Dask executor, one stored result per compound),
 so an interrupted MOBO run resumes at the last finished evaluation: every proposed
 batch is journalled in the store (stage ``mobo``, subjects ``iter:NNN``) before its
 evaluation starts and replayed on the next run; evaluations already stored are not
@@ -16,17 +16,26 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 
 import numpy as np
 
 from ipscreen.campaign.config import Config
-from ipscreen.campaign.settings import settings_hash
+from ipscreen.campaign.context import StageRun, versions
+from ipscreen.campaign.drivers import pool_ids, run_compound
+from ipscreen.campaign.stages import BY_NAME, DESCRIPTOR_VERSION, REGISTRY, column_owners, stage_hash
 from ipscreen.campaign.store import Store
+from ipscreen.campaign.table import compound_table, write_rows
 from ipscreen.errors import InputError, StoreError
-from ipscreen.mobo.loop import LoopSettings
-from ipscreen.mobo.objectives import PAPER_OBJECTIVES, Objective, objectives_from_table
+from ipscreen.mobo.descriptors import GROUPS, descriptors
+from ipscreen.mobo.hypervolume import pareto_mask
+from ipscreen.mobo.loop import LoopSettings, run_loop
+from ipscreen.mobo.objectives import PAPER_OBJECTIVES, Objective, objectives_from_table, scaling_for
+from ipscreen.mobo.reduce import reduce
+from ipscreen.report.figures import mobo_progress, pareto_3d
+from ipscreen.report.interactive import pareto_html
+from ipscreen.structure_io import structure_from_dict
 
-DESCRIPTOR_VERSION = "EN110-VR244-PF1575-v2"  # bump when mobo/descriptors.py changes its vectors
 MOBO_KEYS = {f.name for f in fields(LoopSettings)} | {"objectives", "objective", "n_components"}
 
 
@@ -52,40 +61,35 @@ class MoboSettings:
         except TypeError as exc:
             raise InputError(f"bad [mobo] table: {exc}") from None
         loop.validate()
-        return cls(loop, tuple(objectives_from_table(names, custom)), n_components)
+        objectives = tuple(objectives_from_table(names, custom))
+        owners = column_owners()
+        for o in objectives:
+            if o.stage not in BY_NAME or not BY_NAME[o.stage].columns:
+                known = ", ".join(s.name for s in REGISTRY if s.columns)
+                raise InputError(f"objective {o.name}: stage must be one of {known}")
+        for o in objectives:
+            if owners.get(o.key, o.stage) != o.stage:
+                raise InputError(f"objective {o.name}: {o.key} is a column of stage {owners[o.key]}, not {o.stage}")
+        return cls(loop, objectives, n_components)
 
     def to_dict(self) -> dict:
         return {"loop": asdict(self.loop), "objectives": [o.as_dict() for o in self.objectives],
                 "n_components": self.n_components}
 
 
+def with_overrides(config: Config, overrides: dict | None) -> Config:
+    """The configuration with command-line overrides of its [mobo] table (None values ignored)."""
+    table = {k: v for k, v in (overrides or {}).items() if v is not None}
+    return config.with_overrides({"mobo": table}) if table else config
+
+
 def mobo_settings(config: Config, overrides: dict | None = None) -> MoboSettings:
-    table = dict(config.raw.get("mobo", {}))
-    table.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    return MoboSettings.from_table(table)
+    return with_overrides(config, overrides).stage_settings("mobo")
 
 
-def _stage_hash(config: Config, stage: str) -> str:
-    from ipscreen.campaign.property_stage import property_hash
-    from ipscreen.campaign.runner import stability_hash
-
-    return stability_hash(config) if stage == "stability" else property_hash(config, stage)
-
-
-def mobo_hash(config: Config, settings: MoboSettings) -> str:
+def mobo_hash(config: Config, overrides: dict | None = None) -> str:
     """Hash of a MOBO run: its settings and the settings of every stage its values come from."""
-    from ipscreen.campaign.runner import relax_hash
-
-    stages = sorted({o.stage for o in settings.objectives})
-    return settings_hash(relax_hash(config), settings.to_dict(), {s: _stage_hash(config, s) for s in stages},
-                         DESCRIPTOR_VERSION)
-
-
-def mobo_pool(config: Config, store: Store) -> list[str]:
-    """The candidate pool: E_d and (where computed) L_s filters, as for the expensive oracles."""
-    from ipscreen.campaign.property_stage import pool_ids
-
-    return pool_ids(config, store, "gap")
+    return stage_hash(with_overrides(config, overrides), "mobo")
 
 
 # --- descriptors ---------------------------------------------------------------------
@@ -102,19 +106,26 @@ def _dense(d: dict) -> np.ndarray:
     return out
 
 
-def pool_descriptors(config: Config, store: Store, ids: list[str], progress=None
-                     ) -> tuple[list[str], dict[str, np.ndarray]]:
+def run_descriptors(run: StageRun) -> dict:
+    """The descriptors stage's driver: descriptors of the pool (or `run.ids`), cached."""
+    ids = run.ids if run.ids is not None else pool_ids(run)
+    before = len(run.store.done_ids("descriptors", run.hash))
+    ok, _ = pool_descriptors(run, ids)
+    computed = len(run.store.done_ids("descriptors", run.hash)) - before
+    return {"compounds": len(ids), "computed": computed, "status": {"done": len(ok), "failed": len(ids) - len(ok)},
+            "message": f"{len(ids):,} compounds, {computed:,} computed now; {len(ok)} done, {len(ids) - len(ok)} failed"}
+
+
+def pool_descriptors(run: StageRun, ids: list[str]) -> tuple[list[str], dict[str, np.ndarray]]:
     """(ids with descriptors, their EN, VR, PF matrices in that order) of the relaxed structures, cached
     in the store; a compound whose descriptors fail is stored as failed with the reason and left out."""
-    from ipscreen.campaign.runner import relax_hash, versions
-    from ipscreen.mobo.descriptors import GROUPS, descriptors
-    from ipscreen.structure_io import structure_from_dict
-
-    h = settings_hash(relax_hash(config), DESCRIPTOR_VERSION)
+    run = run.for_stage("descriptors", ids)
+    store, progress = run.store, run.progress
+    h = run.hash
     cached = store.results("descriptors", h)
     todo = [cid for cid in ids if cid not in cached]
     if todo:
-        relaxed = store.results("relax", relax_hash(config))
+        relaxed = run.results("relax")
         rows = []
         for n, cid in enumerate(todo):
             try:
@@ -128,8 +139,7 @@ def pool_descriptors(config: Config, store: Store, ids: list[str], progress=None
             if progress:
                 progress("descriptors", n + 1, len(todo))
         cached = store.results("descriptors", h)
-        store.mark_complete("descriptors", h, {"relax_hash": relax_hash(config), "version": DESCRIPTOR_VERSION},
-                            versions(), len(cached))
+        run.complete(len(cached), extra={"version": DESCRIPTOR_VERSION})
     ok = [cid for cid in ids if cached[cid]["status"] == "done"]
     return ok, {g: np.vstack([_dense(cached[cid]["data"][g]) for cid in ok]) for g in GROUPS}
 
@@ -153,7 +163,7 @@ def _jsonable(x):
 
 def objective_values(config: Config, store: Store, objectives, ids: list[str]) -> dict[str, dict]:
     """{id: {objective name: physical value or None}} from the stored stage results."""
-    results = {s: store.results(s, _stage_hash(config, s)) for s in {o.stage for o in objectives}}
+    results = {s: store.results(s, stage_hash(config, s)) for s in {o.stage for o in objectives}}
     out = {}
     for cid in ids:
         row = {}
@@ -172,27 +182,22 @@ def journal(store: Store, h: str) -> tuple[list[str] | None, list[dict]]:
     return pool, its
 
 
-def run_mobo(config: Config, store: Store, executor_factory, progress=None, overrides: dict | None = None,
-             echo=None) -> dict:
-    """Run or resume the MOBO loop of this campaign; write its outputs. A summary dict."""
-    from ipscreen.campaign.property_stage import run_property
-    from ipscreen.campaign.runner import versions
-    from ipscreen.mobo.loop import run_loop
-    from ipscreen.mobo.objectives import scaling_for
-    from ipscreen.mobo.reduce import reduce
-
-    settings = mobo_settings(config, overrides)
+def run(run: StageRun) -> dict:
+    """The mobo stage's driver: run or resume the MOBO loop of this campaign (settings: its [mobo]
+    table with any overrides already applied to `run.config`); write its outputs. A summary dict."""
+    config, store = run.config, run.store
+    settings = run.settings
     objectives = list(settings.objectives)
-    h = mobo_hash(config, settings)
+    h = run.hash
     pool, done_its = journal(store, h)
     if pool is None:  # a new run: the filtered compounds that have descriptors
-        pool, groups = pool_descriptors(config, store, mobo_pool(config, store), progress)
+        pool, groups = pool_descriptors(run, pool_ids(run))
         if len(pool) < 2:
             raise StoreError(f"the MOBO pool has {len(pool)} compound(s): it needs at least 2 (run the stability "
                              "stage; check the E_d and L_s thresholds)")
         store.write_results("mobo", h, [("pool", "done", {"ids": pool}, "")])
     else:  # a resumed run: the journalled pool
-        with_descriptors, groups = pool_descriptors(config, store, pool, progress)
+        with_descriptors, groups = pool_descriptors(run, pool)
         if with_descriptors != pool:
             raise StoreError("the stored MOBO pool has compounds without descriptors: the store was changed by hand?")
     X, dims = reduce(groups, settings.n_components, seed=settings.loop.seed)
@@ -201,7 +206,7 @@ def run_mobo(config: Config, store: Store, executor_factory, progress=None, over
     def evaluate(batch: list[int]) -> np.ndarray:
         ids = [pool[i] for i in batch]
         for stage in property_stages:
-            run_property(config, store, stage, executor_factory, ids=ids, progress=progress)
+            run_compound(run.for_stage(stage, ids))
         values = objective_values(config, store, objectives, ids)
         return np.array([[o.to_model(values[cid][o.name]) for o in objectives] for cid in ids], dtype=float)
 
@@ -216,8 +221,8 @@ def run_mobo(config: Config, store: Store, executor_factory, progress=None, over
         best = {o.name: (None if b is None else o.from_model(b)) for o, b in zip(objectives, it.best)}
         store.write_results("mobo", h, [(f"iter:{it.index:03d}", "done", {
             "batch": ids, "info": _jsonable(info), "best": _jsonable(best), "improved": it.improved}, "")])
-        if echo:
-            echo(it.index, ids, best)
+        if run.echo:
+            run.echo(it.index, ids, best)
 
     index_of = {cid: i for i, cid in enumerate(pool)}
     proposed = [[index_of[cid] for cid in r["batch"]] for r in done_its]
@@ -225,12 +230,14 @@ def run_mobo(config: Config, store: Store, executor_factory, progress=None, over
                       on_propose=on_propose, on_iteration=on_iteration)
     run_record = {"settings": settings.to_dict(), "stop_reason": result.stop_reason, "pool_size": len(pool),
                   "evaluations": len(result.order), "iterations": len(result.iterations) - 1,
-                  "versions": versions(), "stage_hashes": {s: _stage_hash(config, s) for s in
+                  "versions": versions(), "stage_hashes": {s: stage_hash(config, s) for s in
                                                            {o.stage for o in objectives}}}
     store.write_results("mobo", h, [("run", "done", run_record, "")])
-    store.mark_complete("mobo", h, settings.to_dict(), versions(), len(result.order))
-    outputs = write_mobo_outputs(config, store, settings)
-    return {**run_record, **outputs, "settings_hash": h}
+    run.complete(len(result.order))
+    outputs = write_mobo_outputs(config, store)
+    message = (f"{run_record['evaluations']} evaluations, {run_record['iterations']} iterations "
+               f"({run_record['stop_reason']}); {outputs['n_pareto']} non-dominated -> {outputs['pareto_table']}")
+    return {**run_record, **outputs, "settings_hash": h, "message": message}
 
 
 # --- outputs -------------------------------------------------------------------------
@@ -244,14 +251,11 @@ def objective_column(o: Objective) -> str:
     return o.key
 
 
-def mobo_rows(config: Config, store: Store, settings: MoboSettings | None = None) -> tuple[list[dict], list[dict]]:
+def mobo_rows(config: Config, store: Store) -> tuple[list[dict], list[dict]]:
     """(evaluated rows in evaluation order with `iteration` and `pareto`, best-per-iteration rows) of the
-    campaign's MOBO run with these settings (default: the campaign's [mobo] table)."""
-    from ipscreen.campaign.runner import compound_table
-    from ipscreen.mobo.hypervolume import pareto_mask
-
-    settings = settings or mobo_settings(config)
-    h = mobo_hash(config, settings)
+    campaign's MOBO run with its [mobo] settings (apply overrides with `with_overrides` first)."""
+    settings = config.stage_settings("mobo")
+    h = stage_hash(config, "mobo")
     _, its = journal(store, h)
     its = [r for r in its if r["status"] == "done"]
     if not its:
@@ -283,20 +287,13 @@ def mobo_rows(config: Config, store: Store, settings: MoboSettings | None = None
     return rows, best_rows
 
 
-def write_mobo_outputs(config: Config, store: Store, settings: MoboSettings | None = None,
-                       folder=None) -> dict:
+def write_mobo_outputs(config: Config, store: Store, folder=None) -> dict:
     """mobo_evaluated.csv, mobo_pareto.csv (Table 2 layout), mobo_progress.png (Fig. 5a) and, for three
     objectives, mobo_pareto.png + mobo_pareto.html (Fig. 5b) in the campaign folder (or `folder`)."""
-    from pathlib import Path
-
-    from ipscreen.campaign.runner import write_rows
-    from ipscreen.report.figures import mobo_progress, pareto_3d
-    from ipscreen.report.interactive import pareto_html
-
-    settings = settings or mobo_settings(config)
+    settings = config.stage_settings("mobo")
     folder = Path(folder or store.folder)
     folder.mkdir(parents=True, exist_ok=True)
-    rows, best_rows = mobo_rows(config, store, settings)
+    rows, best_rows = mobo_rows(config, store)
     objectives = [o.as_dict() | {"name": objective_column(o)} for o in settings.objectives]
     out = {"evaluated": folder / "mobo_evaluated.csv", "pareto_table": folder / "mobo_pareto.csv"}
     write_rows(rows, out["evaluated"], "csv")

@@ -4,27 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
+from importlib.metadata import PackageNotFoundError, version
 
+from ipscreen.energy.backends import backend_package, mp2020_by_default
 from ipscreen.errors import InputError
-
-
-def _from_table(cls, table: dict | None, name: str):
-    table = table or {}
-    if not isinstance(table, dict):
-        raise InputError(f"[{name}] must be a table")
-    known = {f.name for f in fields(cls)}
-    unknown = set(table) - known
-    if unknown:
-        raise InputError(f"unknown key(s) in [{name}]: {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})")
-    defaults = cls()
-    for key, value in table.items():
-        expected = type(getattr(defaults, key))
-        if expected is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if getattr(defaults, key) is not None and not isinstance(value, expected):
-            raise InputError(f"[{name}] {key} must be a {expected.__name__}, not {value!r}")
-    return cls(**table)
+from ipscreen.settings_table import from_table as _from_table
 
 
 def settings_hash(*parts) -> str:
@@ -53,15 +38,12 @@ class EnergySettings:
     @property
     def corrections(self) -> bool:
         """Apply MaterialsProject2020Compatibility to this backend's energies?"""
-        return self.mp2020 if self.mp2020 is not None else self.backend != "chgnet"
+        return self.mp2020 if self.mp2020 is not None else mp2020_by_default(self.backend)
 
     def package_version(self) -> str:
         """Version of the package that provides the backend (part of every settings hash)."""
-        from importlib.metadata import PackageNotFoundError, version
-
-        package = {"sevenn": "sevenn", "chgnet": "chgnet"}.get(self.backend, self.backend.split(".")[0].split(":")[0])
         try:
-            return version(package)
+            return version(backend_package(self.backend))
         except PackageNotFoundError:
             return "unknown"
 

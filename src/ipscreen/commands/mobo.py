@@ -42,25 +42,23 @@ def run_cmd(
 ) -> None:
     """Run (or resume) the MOBO loop: initial design, batches of oracle calls, stop on a plateau of every
     objective's best value or on the budget; writes mobo_*.csv and Fig. 5a/5b into the campaign folder."""
-    from ipscreen.campaign.mobo_stage import run_mobo
-    from ipscreen.campaign.runner import default_executor, open_campaign
+    from ipscreen.campaign.runner import run as run_campaign
     from ipscreen.campaign.store import Store
 
     Store(campaign, create=False).close()  # one-line error, and no folder left behind, if there is no campaign
-    config, store = open_campaign(campaign)
+    overrides: dict = {"mobo": {k: v for k, v in _overrides(strategy, budget, seed).items() if v is not None}}
     if serial:
-        config = config.with_overrides({"cluster": {"executor": "serial"}})
+        overrides["cluster"] = {"executor": "serial"}
     elif workers:
-        config = config.with_overrides({"cluster": {"executor": "local", "n_workers": workers}})
+        overrides["cluster"] = {"executor": "local", "n_workers": workers}
     console = err_console()
 
     def echo(index: int, ids: list[str], best: dict) -> None:
         what = "initial design" if index == 0 else f"iteration {index}"
         console.print(f"{what}: {len(ids)} compounds; best " + ", ".join(f"{k} {_fmt(v)}" for k, v in best.items()))
 
-    with store, progress_bar("mobo") as update:
-        summary = run_mobo(config, store, default_executor, progress=update,
-                           overrides=_overrides(strategy, budget, seed), echo=echo)
+    with progress_bar("mobo") as update:
+        summary = run_campaign(campaign, stages=["mobo"], progress=update, overrides=overrides, echo=echo)["mobo"]
     console.print(f"mobo: {summary['evaluations']} evaluations of a pool of {summary['pool_size']}, "
                   f"{summary['iterations']} iterations ({summary['stop_reason']}); {summary['n_pareto']} "
                   f"non-dominated -> {summary['pareto_table']}, {summary['fig5a']}"
@@ -80,15 +78,16 @@ def pareto_cmd(
     from rich.console import Console
     from rich.table import Table
 
-    from ipscreen.campaign.mobo_stage import mobo_rows, mobo_settings, objective_column
+    from ipscreen.campaign.mobo_stage import mobo_rows, objective_column, with_overrides
     from ipscreen.campaign.runner import open_campaign
     from ipscreen.campaign.store import Store
 
     Store(campaign, create=False).close()  # one-line error if there is no campaign
     config, store = open_campaign(campaign)
-    settings = mobo_settings(config, _overrides(strategy, budget, seed))
+    config = with_overrides(config, _overrides(strategy, budget, seed))
+    settings = config.stage_settings("mobo")
     with store:
-        rows, _ = mobo_rows(config, store, settings)
+        rows, _ = mobo_rows(config, store)
     rows = rows if everything else [r for r in rows if r["pareto"]]
     if as_json:
         json.dump(rows, sys.stdout, indent=1)

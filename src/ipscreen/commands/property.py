@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 
+from ipscreen.campaign.stages import oracle, oracles
 from ipscreen.commands.console import err_console
 
 property_app = typer.Typer(help="Compute one property of one structure (CIF, POSCAR, extxyz).", no_args_is_help=True)
@@ -18,6 +19,7 @@ def read_structure(path: Path):
     from pymatgen.core import Structure
 
     from ipscreen.errors import InputError
+    from ipscreen.structure_io import check_structure
 
     if not path.is_file():
         raise InputError(f"structure file not found: {path}")
@@ -29,8 +31,10 @@ def read_structure(path: Path):
             structure = Structure.from_file(str(path))
     except Exception as exc:  # pymatgen raises many kinds here
         raise InputError(f"cannot read a structure from {path}: {type(exc).__name__}: {exc}".splitlines()[0]) from None
-    if len(structure) == 0:
-        raise InputError(f"{path} holds no atoms")
+    try:
+        check_structure(structure)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from None
     return structure
 
 
@@ -49,12 +53,12 @@ def _relaxed(structure, config):
     """The structure relaxed with the configuration's backend and thresholds."""
     from pymatgen.io.ase import AseAtomsAdaptor
 
-    from ipscreen.campaign.tasks import _relax_settings, backend_for
+    from ipscreen.campaign.tasks import backend_for, relax_settings
     from ipscreen.energy.relax import relax
     from ipscreen.errors import PropertyError
 
     backend = backend_for({"backend": config.energy.backend, "model": config.energy.model})
-    result = relax(AseAtomsAdaptor.get_atoms(structure), backend, _relax_settings(config.relax.physics()))
+    result = relax(AseAtomsAdaptor.get_atoms(structure), backend, relax_settings(config.relax.physics()))
     if result.status == "failed":
         raise PropertyError(f"relaxation failed: {result.reason}")
     return AseAtomsAdaptor.get_structure(result.atoms)
@@ -62,30 +66,36 @@ def _relaxed(structure, config):
 
 def compute(name: str, path: Path, preset: Optional[str], campaign: Optional[Path], relax: bool,
             workdir: Optional[Path], seed: int) -> dict:
-    """Run oracle `name` on the structure in `path` with the settings of a preset or campaign."""
-    from ipscreen.campaign.tasks import backend_for
+    """Run oracle `name` on the structure in `path` with the settings of a preset or campaign; the
+    oracles its stage shows beside it (`after`, e.g. BVSE for conductivity) run first, with the same
+    settings, and their values are printed with its own."""
+    from ipscreen.campaign.stages import oracle
+    from ipscreen.campaign.tasks import backend_for, calc_offered, draw_figures
     from ipscreen.commands.console import progress_bar
     from ipscreen.energy.threads import limit_threads
-    from ipscreen.properties.registry import oracle
 
     limit_threads()
-    o = oracle(name)
+    stage = oracle(name)
     config = _config(preset, campaign)
-    settings = config.property_settings(o.name)
     structure = read_structure(path)
     if relax:
         structure = _relaxed(structure, config)
-    backend = backend_for({"backend": config.energy.backend, "model": config.energy.model}) if o.needs_backend else None
     if workdir:
         workdir.mkdir(parents=True, exist_ok=True)
-    with progress_bar(o.command) as update:
-        out = o.calc(structure, settings, backend=backend, workdir=str(workdir) if workdir else None, seed=seed,
-                     progress=lambda done, total: update(path.name, done, total))
-    if workdir and o.write_figure(out, workdir):
-        err_console().print(f"figure: {workdir / out['figure_file']}")
+    out: dict = {}
+    energy = {"backend": config.energy.backend, "model": config.energy.model}
+    for step in [oracle(a) for a in stage.after] + [stage]:
+        backend = backend_for(energy) if step.backend else None
+        with progress_bar(step.command) as update:
+            result = calc_offered(step.function, structure, config.stage_settings(step.name), backend=backend,
+                                  workdir=str(workdir) if workdir else None, seed=seed,
+                                  progress=lambda done, total: update(path.name, done, total))
+        if workdir and step is stage and draw_figures(step.figures, result, workdir, context=dict(out)):
+            err_console().print(f"figure: {workdir / result['figure_file']}")
+        if backend is not None:
+            result.setdefault("backend", backend.info.as_dict())
+        out.update({k: v for k, v in result.items() if step is stage or k in step.columns})
     out.setdefault("preset", config.preset)
-    if backend is not None:
-        out.setdefault("backend", backend.info.as_dict())
     return out
 
 
@@ -102,11 +112,7 @@ def _print(out: dict, keys: tuple, as_json: bool) -> None:
             err_console().print(f"note: {value}")
 
 
-def _command(name: str):
-    from ipscreen.properties.registry import oracle
-
-    o = oracle(name)
-
+def _command(stage):
     def command(
         structure: Path = typer.Argument(..., help="Structure file (CIF, POSCAR, extxyz...), relaxed."),
         preset: Optional[str] = typer.Option(None, "--preset", "-p", help="Settings of this preset (default demo)."),
@@ -117,18 +123,12 @@ def _command(name: str):
             None, "--workdir", help="Folder for artifacts (trajectories; arrhenius.png for conductivity)."),
         seed: int = typer.Option(0, help="Random seed."),
     ) -> None:
-        _print(compute(o.name, structure, preset, campaign, relax, workdir, seed), o.unit_keys, as_json)
+        keys = tuple(k for a in (*stage.after, stage.name) for k in oracle(a).columns)
+        _print(compute(stage.name, structure, preset, campaign, relax, workdir, seed), keys, as_json)
 
-    command.__doc__ = {
-        "band_gap": "PBE band gap (GPAW, plane waves): band_gap_ev and whether it is direct.",
-        "hydration": "Hydration free energy of Li+/H+ exchange with water, kJ/mol (positive: resists moisture).",
-        "conductivity": "Li+ conductivity at 400 K (S/cm) and activation energy (eV) from ML-potential MD, "
-                        "plus the BVSE migration barrier (eV).",
-        "synthesizability": "Synthesis likelihood L_s (0..1) and the scorer that produced it.",
-        "bvse": "Bond-valence site-energy Li+ migration barrier (eV), a cheap conductivity proxy.",
-    }.get(o.name, o.name)
-    property_app.command(o.command)(command)
+    command.__doc__ = stage.help[:1].upper() + stage.help[1:] + ("" if stage.help.endswith(".") else ".")
+    property_app.command(stage.command)(command)
 
 
-for _name in ("band_gap", "hydration", "conductivity", "synthesizability", "bvse"):
-    _command(_name)
+for _stage in oracles():  # one command per oracle of the stage registry
+    _command(_stage)

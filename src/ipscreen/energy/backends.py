@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import importlib
+import io
 import json
 import os
 import warnings
@@ -37,6 +37,19 @@ DEFAULT_BACKEND = "sevenn"
 DEFAULT_MODEL = "7net-0"
 # SevenNet pretrained models bundled in the sevenn wheel -> attribute of sevenn._const
 SEVENNET_BUNDLED = {"7net-0": "SEVENNET_0_11Jul2024", "7net-l3i5": "SEVENNET_l3i5"}
+
+
+def mp2020_by_default(backend_name: str) -> bool:
+    """Whether MP2020 corrections apply to `backend_name`'s energies unless a setting says otherwise:
+    yes, except for backends that predict MP2020-corrected energies (CHGNet)."""
+    spec = BACKENDS.get(backend_name)
+    return spec.mp2020 if spec else True
+
+
+def backend_package(backend_name: str) -> str:
+    """The distribution whose version is part of the relax stage's hash for `backend_name`."""
+    spec = BACKENDS.get(backend_name)
+    return spec.package if spec else backend_name.split(".")[0].split(":")[0]
 
 
 @dataclass(frozen=True)
@@ -153,7 +166,6 @@ class SevenNetBatch:
 
 
 CHGNET_BUNDLED = ("0.3.0", "0.2.0")
-GPA_TO_EV_PER_A3 = 1 / 160.21766208  # 1 eV/Å^3 = 160.21766208 GPa
 
 
 def _chgnet(model: str, **options) -> Backend:
@@ -188,15 +200,16 @@ class CHGNetBatch:
         self.net = net
 
     def __call__(self, atoms_list) -> list[dict]:
+        from ase import units
         from ase.stress import full_3x3_to_voigt_6_stress
         from pymatgen.io.ase import AseAtomsAdaptor
 
         structures = [AseAtomsAdaptor.get_structure(a) for a in atoms_list]
-        preds = self.net.predict_structure(structures, task="efs", batch_size=len(structures))
+        preds = self.net.predict_structure(structures, task="efs", batch_size=len(structures))  # s in GPa
         if isinstance(preds, dict):
             preds = [preds]
         return [{"energy": float(p["e"]) * len(a), "forces": np.asarray(p["f"], dtype=float),
-                 "stress": full_3x3_to_voigt_6_stress(np.asarray(p["s"], dtype=float) * GPA_TO_EV_PER_A3)}
+                 "stress": full_3x3_to_voigt_6_stress(np.asarray(p["s"], dtype=float) * units.GPa)}
                 for a, p in zip(atoms_list, preds)]
 
 
@@ -226,15 +239,39 @@ def _factory(spec: str, model: str | None, **options) -> Backend:
     return Backend(BackendInfo(spec, model or "", str(version), dict(options)), calc, None)
 
 
+@dataclass(frozen=True)
+class BackendSpec:
+    """A named backend: its loader ``(model, **options) -> Backend`` (a callable, or "module:function" for
+    a loader in its own module), the distribution whose version is hashed, its default model and
+    whether MP2020 corrections apply to its energies by default."""
+
+    loader: object
+    package: str
+    default_model: str = ""
+    mp2020: bool = True
+
+
+# The named backends; a new one is a loader (here or in its own module) plus one entry.
+# `package` is what older stores were hashed with: "mace" (not its distribution "mace-torch") is kept
+# so that campaigns relaxed with MACE keep their results.
+BACKENDS: dict[str, BackendSpec] = {
+    "sevenn": BackendSpec(_sevennet, "sevenn", DEFAULT_MODEL),
+    "chgnet": BackendSpec(_chgnet, "chgnet", "0.3.0", mp2020=False),
+    "mace": BackendSpec(_mace, "mace", ""),
+}
+
+
 def load_backend(name: str = DEFAULT_BACKEND, model: str | None = None, **options) -> Backend:
-    """The calculator backend `name` with `model` (default: SevenNet 7net-0)."""
-    if name == "sevenn":
-        return _sevennet(model or DEFAULT_MODEL, **options)
-    if name == "chgnet":
-        return _chgnet(model or "0.3.0", **options)
-    if name == "mace":
-        return _mace(model or "", **options)
+    """The calculator backend `name` with `model` (default: SevenNet 7net-0), or any ASE calculator
+    factory named "module:factory"."""
+    spec = BACKENDS.get(name)
+    if spec is not None:
+        loader = spec.loader
+        if isinstance(loader, str):
+            module, _, attr = loader.partition(":")
+            loader = getattr(importlib.import_module(module), attr)
+        return loader(model or spec.default_model, **options)
     if ":" in name:
         return _factory(name, model, **options)
-    raise InputError(f"unknown energy backend {name!r} (known: sevenn, chgnet, mace, or module:factory for any ASE "
-                     "calculator)")
+    raise InputError(f"unknown energy backend {name!r} (known: {', '.join(BACKENDS)}, or module:factory for any "
+                     "ASE calculator)")

@@ -50,13 +50,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ipscreen.energy.relax import MIN_DISTANCE, MIN_ENERGY_PER_ATOM, min_distance
+from ipscreen.energy.relax import MIN_ENERGY_PER_ATOM
 from ipscreen.errors import InputError, PropertyError
+from ipscreen.structure_io import MIN_DISTANCE, min_distance
 
 MECHANISMS = ("interstitial", "vacancy")
 DUMBBELL_HALF_LENGTH = 1.0  # Å: the two Li of the dumbbell sit 2.0 Å apart, centred on the host site
 MAX_ENERGY_CHANGE = 1.0  # eV/atom: larger drift of the potential energy from the first frame is a blow-up
-GPA_TO_EV_PER_A3 = 1 / 160.21766208
 
 
 class MDBlowUp(PropertyError):
@@ -64,21 +64,8 @@ class MDBlowUp(PropertyError):
 
 
 # ---------------------------------------------------------------------------------------------
-# supercells and defect models
+# defect models (supercells: ipscreen.energy.supercell)
 # ---------------------------------------------------------------------------------------------
-def plane_spacings(cell) -> np.ndarray:
-    """Perpendicular widths of a cell (distance between opposite faces, Å): 1 / |reciprocal vectors|.
-
-    `cell`: a 3x3 matrix of row vectors, an ASE Cell or a pymatgen Lattice."""
-    matrix = np.asarray(getattr(cell, "matrix", cell), dtype=float)
-    return 1.0 / np.linalg.norm(np.linalg.inv(matrix).T, axis=1)
-
-
-def supercell_repeat(cell, min_length: float) -> tuple[int, int, int]:
-    """Smallest repeats whose perpendicular widths are >= min_length Å."""
-    return tuple(max(1, math.ceil(min_length / w - 1e-6)) for w in plane_spacings(cell))
-
-
 def _fibonacci_directions(n: int = 200) -> np.ndarray:
     """n unit vectors spread evenly over the sphere (deterministic)."""
     k = np.arange(n) + 0.5
@@ -227,9 +214,9 @@ def _berendsen_npt(atoms, protocol: MDProtocol):
             return forces
 
     return OneCallBerendsen(atoms, protocol.timestep_fs * units.fs, temperature_K=protocol.temperature_k,
-                            pressure_au=protocol.pressure_gpa * GPA_TO_EV_PER_A3,
+                            pressure_au=protocol.pressure_gpa * units.GPa,
                             taut=protocol.npt_taut_fs * units.fs, taup=protocol.npt_taup_fs * units.fs,
-                            compressibility_au=1.0 / (protocol.bulk_modulus_gpa * GPA_TO_EV_PER_A3))
+                            compressibility_au=1.0 / (protocol.bulk_modulus_gpa * units.GPa))
 
 
 def _bussi_nvt(atoms, protocol: MDProtocol, rng):

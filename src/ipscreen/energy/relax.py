@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ipscreen.errors import InputError
+from ipscreen.structure_io import MIN_DISTANCE, min_distance
 
-MIN_DISTANCE = 0.7  # Å; shorter interatomic distances are unphysical for these ions (H-H in H2 is 0.74 Å)
 MIN_ENERGY_PER_ATOM = -25.0  # eV/atom; PBE energies of Li-X-Z compounds lie near -3 to -5 eV/atom
 
 
@@ -70,15 +70,6 @@ class RelaxResult:
     @property
     def ok(self) -> bool:
         return self.status == "converged"
-
-
-def min_distance(atoms) -> float:
-    """Shortest interatomic distance (Å) under periodic boundary conditions."""
-    if len(atoms) < 2:
-        return float(min(atoms.cell.lengths())) if atoms.pbc.all() else math.inf
-    d = atoms.get_all_distances(mic=True)
-    d[np.diag_indices_from(d)] = math.inf
-    return float(d.min())
 
 
 def _precheck(atoms, backend) -> RelaxResult | None:
@@ -140,7 +131,7 @@ def relax(atoms, backend, settings: RelaxSettings | None = None) -> RelaxResult:
     opt = _optimizer(atoms, settings)
     converged = False
     try:
-        for converged in opt.irun(fmax=settings.fmax, steps=settings.max_steps):
+        for converged in opt.irun(fmax=settings.fmax, steps=settings.max_steps):  # noqa: B007 (last value read below)
             failed = _exploded(atoms.get_potential_energy(), len(atoms), opt.nsteps)
             if failed:
                 return failed

@@ -257,7 +257,7 @@ def run_benchmark(
                 entry[key + "_seeds"] = {str(b): [float(v) for v in A[:, j]] for j, b in enumerate(budgets)}
             entry["seconds"] = time.perf_counter() - t0
             block[strategy] = entry
-        for strategy, entry in block.items():
+        for entry in block.values():
             for key, ef in (("hv_fraction", "enhancement_factor"), ("pareto_recall", "enhancement_factor_recall")):
                 base = block.get("random", {}).get(key)
                 entry[ef] = {b: (_ratio(v, base[b]) if base else None) for b, v in entry[key].items()}

@@ -38,9 +38,10 @@ import numpy as np
 from pymatgen.core import Element, Structure
 
 from ipscreen.errors import InputError
+from ipscreen.space.settings import X_GROUP, Z_GROUP
 
 GROUPS = ("EN", "VR", "PF")
-ELEMENTS = ("Li", "O", "S", "Se", "Te", "F", "Cl", "Br", "I")
+ELEMENTS = ("Li", *X_GROUP, *Z_GROUP)
 
 # Bin edges (fixed, so vectors have the same length for every compound). Pauling values
 # have two decimals, so EN edges sit at x.x25/x.x75 where no value or difference falls;

@@ -39,6 +39,7 @@ from typing import Callable
 import numpy as np
 
 from ipscreen.errors import InputError, PropertyError
+from ipscreen.structure_io import check_structure
 
 XC = "PBE"
 
@@ -137,17 +138,16 @@ def calc(structure, settings: BandGapSettings = BandGapSettings(), *, workdir=No
     """PBE band gap of a pymatgen Structure with GPAW (serial, one thread).
 
     The GPAW log goes to ``workdir/gpaw_band_gap.txt`` when workdir is given.
-    Raises PropertyError when the structure has no atoms, an element has no PAW setup
-    or the SCF does not converge within settings.max_scf_iterations."""
+    Raises StructureError for an unphysical structure (`check_structure`: no atoms, atoms on top
+    of each other, ...), PropertyError when an element has no PAW setup or the SCF does not
+    converge within settings.max_scf_iterations."""
+    check_structure(structure)
     settings.validate()
-    if len(structure) == 0:
-        raise PropertyError("band gap: structure has no atoms")
-    from pymatgen.io.ase import AseAtomsAdaptor
-    from threadpoolctl import threadpool_limits
-
     import gpaw
     from gpaw import GPAW, PW, ConvergenceError
     from gpaw.mpi import serial_comm
+    from pymatgen.io.ase import AseAtomsAdaptor
+    from threadpoolctl import threadpool_limits
 
     atoms = AseAtomsAdaptor.get_atoms(structure)
     # VASP's default start for spin-polarised runs: 1 µB on every atom (MAGMOM = NIONS*1.0)

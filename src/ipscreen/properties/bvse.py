@@ -16,7 +16,7 @@ pymatgen's BVAnalyzer (inside bvlain) guesses them; failure -> PropertyError.
 
 `bvse_barrier_ev` is the barrier for the dimensionality the MD analysis uses (SPEC.md
 §4: 3 for cubic n = inf inverse perovskites, 2 for the layered n = 1, 2 ones; see
-`ipscreen.properties.conductivity.infer_dimensionality`), or `dimensionality` if given.
+`ipscreen.space.dimensionality.infer_dimensionality`, as the conductivity oracle), or `dimensionality` if given.
 BVSE barriers are systematically different from DFT/MD activation energies (they ignore
 relaxation and defect formation); use them to rank, not as E_a. For Li3OCl (a = 3.91 Å)
 this gives 0.50 eV (0.2 Å grid), vs. DFT vacancy-migration E_a 0.31-0.37 eV (Emly et al.
@@ -34,8 +34,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ipscreen.errors import InputError, PropertyError
-
-KNOWN_OXIDATION_STATES = {"Li": 1, "O": -2, "S": -2, "Se": -2, "Te": -2, "F": -1, "Cl": -1, "Br": -1, "I": -1}
+from ipscreen.space.dimensionality import infer_dimensionality
+from ipscreen.space.settings import OXIDATION_STATES
+from ipscreen.structure_io import check_structure
 
 
 @dataclass(frozen=True)
@@ -58,12 +59,12 @@ class BVSESettings:
 
 
 def _decorate(structure):
-    """Structure with oxidation states from KNOWN_OXIDATION_STATES if they make it neutral, else None."""
+    """Structure with oxidation states from OXIDATION_STATES if they make it neutral, else None."""
     symbols = {el.symbol for el in structure.composition.elements}
-    if not symbols <= KNOWN_OXIDATION_STATES.keys():
+    if not symbols <= OXIDATION_STATES.keys():
         return None
     decorated = structure.copy()
-    decorated.add_oxidation_state_by_element({s: KNOWN_OXIDATION_STATES[s] for s in symbols})
+    decorated.add_oxidation_state_by_element({s: OXIDATION_STATES[s] for s in symbols})
     return decorated if abs(decorated.charge) < 1e-8 else None
 
 
@@ -85,8 +86,7 @@ def calc(structure, settings: BVSESettings = BVSESettings()) -> dict:
     import bvlain
     from bvlain import Lain
 
-    from ipscreen.properties.conductivity import infer_dimensionality
-
+    check_structure(structure)
     settings.validate()
     structure = structure.copy()
     structure.remove_oxidation_states()

@@ -63,6 +63,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+from scipy import constants
 
 from ipscreen.energy.md import (
     MECHANISMS,
@@ -70,15 +71,14 @@ from ipscreen.energy.md import (
     MDProtocol,
     defect_model,
     run_md,
-    supercell_repeat,
     write_trajectory,
 )
-from ipscreen.energy.relax import MIN_DISTANCE, min_distance
+from ipscreen.energy.supercell import supercell_repeat
 from ipscreen.errors import InputError, PropertyError
+from ipscreen.space.dimensionality import infer_dimensionality
+from ipscreen.structure_io import check_structure
 
-K_B_EV = 8.617333262e-5  # eV/K
-CHALCOGENS = {"O", "S", "Se", "Te"}  # X site (SPEC.md §1)
-HALOGENS = {"F", "Cl", "Br", "I"}  # Z site
+K_B_EV = constants.k / constants.e  # Boltzmann constant, eV/K
 PAPER_PRODUCTION_PS = 50.0
 
 
@@ -144,21 +144,6 @@ class ConductivitySettings:
 # ---------------------------------------------------------------------------------------------
 # MSD, D and Arrhenius arithmetic
 # ---------------------------------------------------------------------------------------------
-def infer_dimensionality(structure) -> tuple[int, str]:
-    """(d, how): 3 for n = inf inverse perovskites (as many X as Z anions) or cubic lattices, else 2."""
-    comp = structure.composition.element_composition
-    symbols = {el.symbol for el in comp}
-    if "Li" in symbols and symbols <= {"Li"} | CHALCOGENS | HALOGENS and symbols & CHALCOGENS and symbols & HALOGENS:
-        n_x = sum(comp[el] for el in comp if el.symbol in CHALCOGENS)
-        n_z = sum(comp[el] for el in comp if el.symbol in HALOGENS)
-        return (3, "n=inf inverse perovskite (X:Z = 1:1)") if abs(n_x - n_z) < 1e-6 else (
-            2, "layered inverse perovskite (n = 1, 2)")
-    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
-
-    system = SpacegroupAnalyzer(structure, symprec=0.1).get_crystal_system()
-    return (3, "cubic lattice") if system == "cubic" else (2, f"{system} lattice")
-
-
 def time_averaged_msd(displacements: np.ndarray) -> np.ndarray:
     """Per-particle MSD at every lag, averaged over all time origins (FFT), from (particles, frames, 3) Å.
 
@@ -387,11 +372,13 @@ def calc(structure, settings: ConductivitySettings = ConductivitySettings(), *, 
     """Li+ conductivity at 400 K (S/cm) and E_a (eV) of a relaxed pymatgen Structure by ML-potential MD.
 
     Runs every (mechanism, temperature) replica, in `settings.workers` processes when > 1.
-    Raises PropertyError when the structure has no Li, the model lacks an element, or no
-    mechanism gives an Arrhenius fit (every run blew up).
+    Raises StructureError for an unphysical structure (`check_structure`), PropertyError when
+    it has no Li, the model lacks an element, or no mechanism gives an Arrhenius fit (every
+    run blew up).
     """
     from pymatgen.io.ase import AseAtomsAdaptor
 
+    check_structure(structure)
     settings.validate()
     structure = structure.copy()
     structure.remove_oxidation_states()
@@ -411,9 +398,6 @@ def calc(structure, settings: ConductivitySettings = ConductivitySettings(), *, 
     repeat = (tuple(int(r) for r in settings.supercell_repeat) if settings.supercell_repeat
               else supercell_repeat(host.cell, settings.supercell_min_length_angstrom))
     host = host.repeat(repeat)
-    closest = min_distance(host)
-    if closest < MIN_DISTANCE:
-        raise PropertyError(f"atoms {closest:.2f} Å apart in the input structure (minimum {MIN_DISTANCE} Å)")
     hop = li_hop_distance(host)
     analysis_kw = dict(dimensionality=dimensionality, hop_angstrom=hop, fit_start_ps=settings.msd_fit_start_ps,
                        min_obs=settings.msd_min_obs, slope_tol=settings.diffusive_slope_tol,

@@ -79,12 +79,17 @@ from functools import lru_cache
 from importlib import resources
 
 import numpy as np
+from scipy import constants
 
-from ipscreen.energy.md import plane_spacings
+from ipscreen.energy.backends import mp2020_by_default
+from ipscreen.energy.supercell import plane_spacings, supercell_for
 from ipscreen.errors import InputError, PropertyError
+from ipscreen.space.enumerate import format_formula
+from ipscreen.space.settings import OXIDATION_STATES
+from ipscreen.structure_io import check_structure
 
-EV_TO_KJ_PER_MOL = 96.48533212  # CODATA 2018: 1 eV per particle = 96.485 332 12 kJ/mol
-OXIDATION_STATES = {"Li": 1, "H": 1, "O": -2, "S": -2, "Se": -2, "Te": -2, "F": -1, "Cl": -1, "Br": -1, "I": -1}
+EV_TO_KJ_PER_MOL = constants.e * constants.N_A / constants.kilo  # 1 eV per particle in kJ/mol (CODATA 2018)
+ION_CHARGES = {**OXIDATION_STATES, "H": 1}  # the space's ions and the exchanged proton, H+
 REFERENCE_FMAX = 0.01  # eV/Å: LiOH and ice are small cells, relaxed tightly once per backend
 REFERENCE_MAX_STEPS = 1000  # BFGS needed 9-27 steps with SevenNet-0 and CHGNet (FIRE: 29-842)
 
@@ -129,7 +134,7 @@ class HydrationSettings:
 
     def corrections(self, backend_name: str) -> bool:
         """Apply MP2020 corrections to this backend's energies?"""
-        return self.mp2020 if self.mp2020 is not None else backend_name != "chgnet"
+        return self.mp2020 if self.mp2020 is not None else mp2020_by_default(backend_name)
 
 
 @dataclass
@@ -151,7 +156,7 @@ def _data() -> dict:
 def entropy_term_ev(temperature: float = 298.15) -> float:
     """-T dS of the reaction = +T S°(H2O, l), eV (S° at 298.15 K)."""
     s = _data()["thermochemistry"]["S_H2O_liquid_J_per_mol_K"]
-    return temperature * s / 1000.0 / EV_TO_KJ_PER_MOL
+    return temperature * s / (constants.e * constants.N_A)  # J/mol -> eV per reaction
 
 
 def lioh_structure():
@@ -173,56 +178,6 @@ def ice_structure():
 
 
 # --- pure helpers ------------------------------------------------------------------------
-
-def _plain(structure):
-    """Copy without oxidation states or site properties."""
-    from pymatgen.core import Structure
-
-    return Structure(structure.lattice, [site.specie.symbol for site in structure], structure.frac_coords)
-
-
-# supercell shapes tried on each base cell: simple, face-centred and body-centred multiples
-_SHAPES = (np.eye(3, dtype=int), np.array([[0, 1, 1], [1, 0, 1], [1, 1, 0]]),
-           np.array([[-1, 1, 1], [1, -1, 1], [1, 1, -1]]))
-
-
-def supercell_for(structure, min_length: float = 10.0):
-    """(supercell, matrix): a small supercell whose perpendicular widths are all >= `min_length` Å.
-
-    Candidates: the cell as given and its conventional standard cell, each times the
-    simple, face-centred and body-centred shape matrices, Niggli-reduced, then scaled
-    along each reduced vector just enough; the one with fewest atoms wins (ties: the
-    larger minimum width). `matrix`: rows = supercell vectors in units of the base
-    cell's vectors (the conventional cell's when that won). Cubic Li3XZ (a = 3.9 Å):
-    3x3x3 (135 atoms) at 10 Å, 2x2x2 (40 atoms) at 7.5 Å, the fcc-shaped 2(F) (80
-    atoms, widths 9.0 Å, periodic images 11.0 Å apart) at 9 Å.
-    """
-    from pymatgen.core import Lattice
-    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
-
-    base = _plain(structure)
-    cells = [base]
-    try:
-        cells.append(SpacegroupAnalyzer(base, symprec=0.01).get_conventional_standard_structure())
-    except Exception:  # noqa: BLE001  (spglib failure: the cell as given remains)
-        pass
-    best = None
-    for cell in cells:
-        m = np.asarray(cell.lattice.matrix)
-        for shape in _SHAPES:
-            reduced = Lattice(shape @ m).get_niggli_reduced_lattice()
-            t = np.rint(reduced.matrix @ np.linalg.inv(m)).astype(int)
-            k = [int(math.ceil(min_length / w - 1e-9)) for w in plane_spacings(reduced)]
-            p = np.diag(k) @ t
-            n_atoms = len(cell) * int(round(abs(np.linalg.det(p))))
-            width = float(min(plane_spacings(Lattice(p @ m))))
-            if best is None or n_atoms < best[0] or (n_atoms == best[0] and width > best[1] + 1e-6):
-                best = (n_atoms, width, cell, p)
-    _, _, cell, p = best
-    if np.linalg.det(p) < 0:  # keep a right-handed cell
-        p = -p
-    return cell.make_supercell(p, in_place=False), [[int(x) for x in row] for row in p]
-
 
 def li_orbits(structure) -> list[list[int]]:
     """Indices of the Li sites grouped by symmetry equivalence (spglib), in site order."""
@@ -265,13 +220,6 @@ def h_placements(supercell, n: int, seed: int = 0, displacement: float = 0.25) -
     return out
 
 
-def _formula(composition) -> str:
-    order = ["Li", "H", "O", "S", "Se", "Te", "F", "Cl", "Br", "I"]
-    counts = {el.symbol: n for el, n in composition.items() if n > 1e-8}
-    keys = sorted(counts, key=lambda el: (order.index(el) if el in order else len(order), el))
-    return "".join(el if abs(counts[el] - 1) < 1e-8 else f"{el}{counts[el]:g}" for el in keys)
-
-
 def reaction_balance(host, hydrated) -> str:
     """The reaction string host + H2O -> hydrated + LiOH; ValueError unless both sides hold the same atoms.
 
@@ -285,8 +233,8 @@ def reaction_balance(host, hydrated) -> str:
     right = hyd_c + Composition("LiOH")
     elements = set(left) | set(right)
     if any(abs(left[el] - right[el]) > 1e-8 for el in elements):
-        raise ValueError(f"unbalanced hydration reaction: {_formula(left)} != {_formula(right)}")
-    return f"{_formula(host_c)} + H2O -> {_formula(hyd_c)} + LiOH"
+        raise ValueError(f"unbalanced hydration reaction: {format_formula(left)} != {format_formula(right)}")
+    return f"{format_formula(host_c)} + H2O -> {format_formula(hyd_c)} + LiOH"
 
 
 def mp2020_correction_ev(structure) -> float:
@@ -297,8 +245,8 @@ def mp2020_correction_ev(structure) -> float:
     symbols = {site.specie.symbol for site in structure}
     entry = ComputedStructureEntry(structure, 0.0, parameters={"run_type": "GGA", "hubbards": {},
                                                                "is_hubbard": False})
-    if symbols <= set(OXIDATION_STATES):
-        entry.data["oxidation_states"] = {el: float(OXIDATION_STATES[el]) for el in symbols}
+    if symbols <= ION_CHARGES.keys():
+        entry.data["oxidation_states"] = {el: float(ION_CHARGES[el]) for el in symbols}
     compat = MaterialsProject2020Compatibility(check_potcar=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
@@ -360,6 +308,7 @@ def calc(structure, settings: HydrationSettings = HydrationSettings(), *, backen
     from ipscreen.energy.relax import RelaxSettings, rattled, relax_many
     from ipscreen.energy.threads import limit_threads
 
+    check_structure(structure)
     settings.validate()
     limit_threads()
     symbols = {site.specie.symbol for site in structure}

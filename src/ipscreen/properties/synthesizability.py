@@ -36,6 +36,7 @@ import numpy as np
 
 from ipscreen.errors import InputError, PropertyError
 from ipscreen.space.settings import X_GROUP, Z_GROUP
+from ipscreen.structure_io import check_structure
 
 SCORERS = ("substitution", "pu")
 PU_MODEL_FORMAT = "ipscreen-pu-bagging-1"
@@ -250,6 +251,7 @@ def pu_likelihood(structure, model: dict) -> float:
 def calc(structure, settings: SynthesizabilitySettings = SynthesizabilitySettings()) -> dict:
     """L_s of one structure: `synthesizability` (0..1), `synthesizable` (above threshold),
     `synthesizability_scorer` and `method`."""
+    check_structure(structure)
     settings.validate()
     method = {"scorer": settings.scorer, **asdict(settings)}
     if settings.scorer == "substitution":

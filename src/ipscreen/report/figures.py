@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 PARENT_STYLE = {  # parent -> (label, colour)
@@ -120,7 +119,9 @@ def _save(fig, path: Path | str) -> Path:
 
 def pretty_formula(formula: str) -> str:
     """Li6O2ClBr -> Li$_{6}$O$_{2}$ClBr (matplotlib mathtext subscripts)."""
-    return re.sub(r"(\d+(?:\.\d+)?)", r"$_{\1}$", formula)
+    from pymatgen.util.string import latexify
+
+    return latexify(formula)
 
 
 def plottable(rows: list[dict], objectives: list[dict]) -> tuple[list[dict], int]:
@@ -220,7 +221,8 @@ def arrhenius(result: dict, path: Path | str) -> Path:
     """Arrhenius plot of a conductivity result (`ipscreen.properties.conductivity.calc`): D (cm²/s, log)
     vs 1000/T per mechanism, with the fitted line extrapolated to the target temperature (400 K) and
     its 1σ band. Filled markers: runs in the diffusive regime; open: not (few hops, sub-diffusive);
-    crosses: runs left out of the fit (failed or framework melted)."""
+    crosses: runs left out of the fit (failed or framework melted). A `bvse_barrier_ev` in `result` (the
+    bvse stage's value of the same compound) is printed beside the fitted E_a for comparison."""
     import numpy as np
 
     from ipscreen.properties.conductivity import K_B_EV as k_b  # the constant of the fit
@@ -258,8 +260,11 @@ def arrhenius(result: dict, path: Path | str) -> Path:
                                                         [d_target * (math.exp(sigma) - 1)]],
                     fmt="s", color=colour, mfc="white", capsize=3, ms=5)
     ax.axvline(1000 / target, color="0.6", lw=0.8, ls=":")
-    ax.text(0.99, 0.99, "filled: diffusive run; open: few hops (D from n + ½ hops)\n×: left out (melted); "
-            f"□: {target:g} K extrapolation", transform=ax.transAxes, ha="right", va="top", fontsize=7, color="0.3")
+    note = ("filled: diffusive run; open: few hops (D from n + ½ hops)\n×: left out (melted); "
+            f"□: {target:g} K extrapolation")
+    if result.get("bvse_barrier_ev") is not None:
+        note += f"\nBVSE barrier (static): {float(result['bvse_barrier_ev']):.2f} eV"
+    ax.text(0.99, 0.99, note, transform=ax.transAxes, ha="right", va="top", fontsize=7, color="0.3")
     ax.set_yscale("log")
     ax.set_xlabel("1000 / T (1/K)")
     ax.set_ylabel("Li diffusivity D (cm$^2$/s)")

@@ -24,10 +24,6 @@ def _html(text: str) -> str:
     return re.sub(r"\$([^$]*)\$", convert, text)
 
 
-def _formula_html(formula: str) -> str:
-    return re.sub(r"(\d+(?:\.\d+)?)", r"<sub>\1</sub>", formula)
-
-
 def pareto_html(rows: list[dict], objectives: list[dict], path: Path | str, title: str = "") -> Path:
     """Fig. 5b as a rotatable 3-D scatter: Pareto points coloured by parent, dominated ones grey.
 
@@ -35,6 +31,7 @@ def pareto_html(rows: list[dict], objectives: list[dict], path: Path | str, titl
     ({"name", "label" (with unit), "log10"}); log10 objectives get a log axis. Rows missing a value are skipped.
     """
     import plotly.graph_objects as go
+    from pymatgen.util.string import htmlify
 
     if len(objectives) != 3:
         raise ValueError(f"a 3-D Pareto plot needs exactly 3 objectives, got {len(objectives)}")
@@ -47,7 +44,7 @@ def pareto_html(rows: list[dict], objectives: list[dict], path: Path | str, titl
         x, y, z = ([r[o["name"]] for r in pts] for o in objectives)
         return go.Scatter3d(x=x, y=y, z=z, name=name, marker=marker, hovertext=hover, hoverinfo="text",
                             mode="markers+text" if text else "markers",
-                            text=[_formula_html(r["formula"]) for r in pts] if text else None,
+                            text=[htmlify(r["formula"]) for r in pts] if text else None,
                             textposition="top center", textfont={"size": 10})
 
     fig = go.Figure()

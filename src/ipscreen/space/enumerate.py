@@ -170,14 +170,25 @@ def enumerate_orderings(parent_name: str, size: int, alloy: str, fractions: froz
     return orderings
 
 
-def format_formula(counts: dict[str, int]) -> str:
-    """Formula in the paper's order: Li, then X (O, S, Se, Te), then Z (F, Cl, Br, I)."""
-    parts = []
-    for el in ("Li", *X_GROUP, *Z_GROUP):
-        n = counts.get(el, 0)
-        if n:
-            parts.append(el if n == 1 else f"{el}{n}")
-    return "".join(parts)
+FORMULA_ORDER = ("Li", "H", *X_GROUP, *Z_GROUP)
+
+
+def format_formula(counts) -> str:
+    """Formula in the paper's order, e.g. Li6O2ClBr: Li, H (hydrated cells), X (O, S, Se, Te), Z (F, Cl,
+    Br, I), then other elements alphabetically; counts of 1 omitted. `counts`: {symbol: n} or a Composition.
+
+    Ours, not pymatgen's (Composition.formula / reduced_formula order by electronegativity: Li3ClO):
+    compound formulas, decomposition and hydration-reaction strings are stored and compared in this order."""
+    if hasattr(counts, "get_el_amt_dict"):
+        counts = counts.get_el_amt_dict()
+    rank = {el: i for i, el in enumerate(FORMULA_ORDER)}
+    present = sorted((el for el, n in counts.items() if abs(n) > 1e-8), key=lambda el: (rank.get(el, len(rank)), el))
+    return "".join(el if abs(counts[el] - 1) < 1e-8 else el + _number(counts[el]) for el in present)
+
+
+def _number(n) -> str:
+    """135 -> '135', 81.0 -> '81', 0.5 -> '0.5'."""
+    return str(int(n)) if float(n).is_integer() else f"{n:g}"
 
 
 def compound_id(parent: str, supercell, species) -> str:

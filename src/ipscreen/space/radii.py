@@ -17,9 +17,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ipscreen.errors import InputError
+from ipscreen.space.settings import OXIDATION_STATES
 
 COORDINATION = "VI"
-OXIDATION_STATES = {"Li": 1, "O": -2, "S": -2, "Se": -2, "Te": -2, "F": -1, "Cl": -1, "Br": -1, "I": -1}
 
 
 @lru_cache(maxsize=None)

@@ -11,6 +11,8 @@ from ipscreen.errors import InputError
 
 X_GROUP = ("O", "S", "Se", "Te")  # chalcogenides on the X (octahedron-centre) site
 Z_GROUP = ("F", "Cl", "Br", "I")  # halides on the Z (A-like) site
+# formal charges (e) of the inverse-perovskite ions: Li+, X2-, Z-
+OXIDATION_STATES = {"Li": 1, **dict.fromkeys(X_GROUP, -2), **dict.fromkeys(Z_GROUP, -1)}
 PARENT_ORDER = ("ninf", "n1", "n2")
 ALLOY_MODES = ("both", "one", "x", "z", "none")
 # Sub-concentration ratios of the paper (SPEC.md section 1): 1:0, 0.75:0.25, 0.5:0.5,

@@ -60,6 +60,7 @@ def _entries(phases: list[Phase], mp2020: bool) -> list:
 
 
 def _pretty(composition) -> str:
+    """Li-X-Z phases in the paper's order (format_formula: stored decomposition strings), others as pymatgen."""
     counts = {el.symbol: int(round(n)) for el, n in composition.reduced_composition.items()}
     return format_formula(counts) if set(counts) <= {"Li", *X_GROUP, *Z_GROUP} else composition.reduced_formula
 

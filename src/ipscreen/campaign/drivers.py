@@ -1,0 +1,108 @@
+"""The two generic drivers: a compound stage through the executor, a whole-campaign stage
+in the driver process. Every stage without a driver of its own runs through one of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from ipscreen.campaign.context import StageRun, compound_seed
+from ipscreen.campaign.stage import resolve
+from ipscreen.campaign.tasks import compound_payload, compound_task
+from ipscreen.errors import InputError, StoreError
+from ipscreen.records import StageInput, StageOutput
+
+
+def pool_ids(run: StageRun) -> list[str]:
+    """Compounds that pass the stage's pool filters, sorted: the first filter must have results
+    (e.g. stability: E_d below the threshold); later ones apply where they have results (e.g.
+    synthesizability: L_s above its threshold)."""
+    ids: list[str] | None = None
+    for n, name in enumerate(run.stage.pool):
+        results = run.results(name)
+        if not results:
+            if n == 0:
+                raise StoreError(f"no {name} results with these settings: run the {name} stage first (or give --ids)")
+            continue
+        key = next(s for s in run.registry if s.name == name).filter_key
+        keep = {cid for cid, r in results.items() if r["status"] == "done" and (r["data"] or {}).get(key)}
+        ids = sorted(keep) if ids is None else [cid for cid in ids if cid in keep]
+    return ids or []
+
+
+def run_compound(run: StageRun) -> dict:
+    """Run a compound stage's `calc` on `run.ids` (default: its pool) from their relaxed
+    structures, one task per compound through the executor, each result committed as it
+    arrives; compounds already done with these settings are skipped (resumable)."""
+    stage, config, store = run.stage, run.config, run.store
+    h = run.hash
+    relaxed = run.results("relax")
+    known = {r["id"] for r in store.compound_rows()}
+    ids = run.ids if run.ids is not None else pool_ids(run)
+    unknown = [cid for cid in ids if cid not in known]
+    if unknown:
+        raise InputError(f"unknown compound id(s) in this campaign: {', '.join(unknown[:5])}")
+    done = store.done_ids(stage.name, h)
+    todo = [cid for cid in ids if cid not in done]
+    no_structure = [cid for cid in todo if relaxed.get(cid, {}).get("status") in (None, "failed")]
+    if no_structure:
+        store.write_results(stage.name, h, [(cid, "failed", None, "no relaxed structure") for cid in no_structure])
+    artifacts = store.folder / "artifacts" / stage.name
+    beside = {name: run.results(name) for name in stage.after if name != "space"}
+
+    def context(cid: str) -> dict:  # the `after` stages' columns of this compound, for its figures
+        out = {}
+        for name, results in beside.items():
+            columns = next(s for s in run.registry if s.name == name).columns
+            data = results.get(cid, {}).get("data") or {}
+            out.update({c: data[c] for c in columns if c in data})
+        return out
+
+    payloads = {cid: compound_payload(stage, run.settings, asdict(config.energy), relaxed[cid]["data"]["structure"],
+                                      str(artifacts / cid), compound_seed(cid), context(cid))
+                for cid in todo if cid not in no_structure}
+
+    def on_result(cid: str, result: dict) -> None:
+        store.write_results(stage.name, h, [(cid, result["status"], result.get("data"), result.get("reason", ""))])
+
+    if payloads:
+        with run.executor_factory(config.cluster) as executor:
+            executor.run(stage.name, compound_task, payloads, on_result, progress=run.progress)
+    results = store.results(stage.name, h)
+    counts: dict[str, int] = {}
+    for cid in ids:
+        status = results.get(cid, {}).get("status", "pending")
+        counts[status] = counts.get(status, 0) + 1
+    done = ", ".join(f"{counts[k]} {k}" for k in sorted(counts))
+    run.complete(len(results))
+    return {"compounds": len(ids), "computed": len(payloads), "status": counts,
+            "message": f"{len(ids):,} compounds, {len(payloads):,} computed now; {done}"}
+
+
+def run_campaign(run: StageRun) -> dict:
+    """Run a whole-campaign stage's `run(StageInput) -> StageOutput` on its inputs' stored records
+    and replace its rows, in one transaction; nothing is computed if it is complete with these
+    settings (the stored summary is returned)."""
+    stored = run.stored_summary()
+    if stored is not None:
+        if "message" not in stored:  # completed by an older ipscreen: count what is stored
+            counts: dict[str, int] = {}
+            for r in run.results(run.stage.name).values():
+                counts[r["status"]] = counts.get(r["status"], 0) + 1
+            stored["message"] = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+        return {**stored, "computed": 0, "message": f"{stored['message']} (stored, nothing computed)"}
+    compounds = run.store.compound_rows()
+    inputs = {name: run.results(name) for name in run.stage.reads}
+    for name in run.stage.inputs:
+        missing = [r["id"] for r in compounds if r["id"] not in inputs[name]]
+        if missing:
+            raise StoreError(f"{len(missing)} compound(s) have no {name} results with these settings: run the "
+                             f"{name} stage")
+    out: StageOutput = resolve(run.stage.function)(
+        StageInput(run.settings, compounds, inputs, run.config.energy, run.store.folder))
+    run.store.replace_results(run.stage.name, run.hash, out.rows)
+    summary = {**out.summary, "computed": len(out.rows)}
+    summary.setdefault("message", ", ".join(f"{k} {v}" for k, v in out.summary.items()
+                                            if isinstance(v, (int, float, str))))
+    run.complete(len(out.rows), summary)
+    return summary

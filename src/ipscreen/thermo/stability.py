@@ -1,0 +1,60 @@
+"""The stability stage: E_d of every relaxed compound against the relaxed reference
+phases and the other compounds of the campaign (a whole-campaign step: the hull needs
+every phase at once)."""
+
+from __future__ import annotations
+
+from ipscreen.records import StageInput, StageOutput
+from ipscreen.structure_io import structure_from_dict
+from ipscreen.thermo.hull import Phase, stabilities
+from ipscreen.thermo.references import ReferencePhase, reference_phases
+
+
+def space_elements(compounds: list[dict]) -> set[str]:
+    """Li and every X and Z element of the space's compound rows."""
+    return {"Li"} | {el for r in compounds for el in (r["x_elements"] + "," + r["z_elements"]).split(",")}
+
+
+def references_of(compounds: list[dict]) -> list[ReferencePhase]:
+    """The competing phases of the chemical systems of these compounds."""
+    return reference_phases(space_elements(compounds))
+
+
+def run(inp: StageInput) -> StageOutput:
+    """E_d (eV/atom), formation energy (eV/atom), decomposition and the metastable flag
+    (E_d below `settings.threshold`) of every compound; a compound whose relaxation failed
+    is a failed row with that reason. MP2020 corrections as `energy.corrections`."""
+    relaxed = inp.inputs["relax"]
+
+    def phase(sid: str) -> Phase | None:
+        r = relaxed.get(sid)
+        if r is None or r["status"] == "failed":
+            return None
+        return Phase(sid, structure_from_dict(r["data"]["structure"]), r["data"]["energy_ev"])
+
+    refs = [p for p in (phase(ref.id) for ref in references_of(inp.compounds)) if p]
+    compounds = [p for p in (phase(r["id"]) for r in inp.compounds) if p]
+    results = stabilities(compounds, refs, mp2020=inp.energy.corrections)
+    rows = []
+    for r in inp.compounds:
+        cid = r["id"]
+        relax_status = relaxed[cid]["status"]
+        if relax_status == "failed":
+            rows.append((cid, "failed", None, f"relaxation failed: {relaxed[cid]['reason']}"))
+            continue
+        st = results[cid]
+        if isinstance(st, str):
+            rows.append((cid, "failed", None, st))
+            continue
+        rows.append((cid, "done", {
+            "e_above_hull_ev_per_atom": st.e_above_hull_ev_per_atom,
+            "formation_energy_ev_per_atom": st.formation_energy_ev_per_atom,
+            "decomposition": st.decomposition,
+            "metastable": st.e_above_hull_ev_per_atom < inp.settings.threshold,
+            "relax_status": relax_status,
+        }, ""))
+    n_meta = sum(1 for _, status, data, _ in rows if status == "done" and data["metastable"])
+    n_failed = sum(1 for _, status, _, _ in rows if status == "failed")
+    return StageOutput(rows, {"compounds": len(rows), "metastable": n_meta, "failed": n_failed,
+                              "message": f"{n_meta:,} of {len(rows):,} compounds with E_d below the threshold "
+                                         f"({n_failed} failed)"})
