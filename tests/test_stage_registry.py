@@ -96,6 +96,12 @@ def test_toy_stages_run_store_and_rerun_nothing(campaign):
     again = run(folder, stages=["toy_density", "toy_rank"], ids=ids, registry=registry)
     assert again["toy_density"]["computed"] == 0 and CALLS == []
     assert again["toy_rank"]["computed"] == 0  # complete with these settings: not run again
+    with Store(folder) as store:  # one input result goes away and comes back: the campaign step reruns
+        store.conn.execute("DELETE FROM results WHERE stage = 'toy_density' AND compound_id = ?", (ids[0],))
+        store.conn.commit()
+    CALLS.clear()
+    third = run(folder, stages=["toy_density", "toy_rank"], ids=ids, registry=registry)
+    assert third["toy_density"]["computed"] == len(CALLS) == 1 and third["toy_rank"]["computed"] == 5
     table = (folder / "table.csv").read_text().splitlines()
     assert "toy_density_g_per_cm3" in table[0] and "toy_rank" in table[0]
 

@@ -79,15 +79,25 @@ class StageRun:
     def complete(self, n_records: int, summary: dict | None = None, extra: dict | None = None) -> None:
         """Mark the stage complete with its settings, inputs' hashes, versions (and summary)."""
         record = {"settings": self.settings_record(), "inputs": {i: self.hash_of(i) for i in self.stage.inputs},
-                  **(extra or {})}
+                  "inputs_state": self.inputs_state(), **(extra or {})}
         if summary is not None:
             record["summary"] = {k: v for k, v in summary.items() if isinstance(v, (int, float, str, bool))}
         self.store.mark_complete(self.stage.name, self.hash, record, versions(), n_records)
 
+    def inputs_state(self) -> dict:
+        """{stage it reads: [count, newest result time]} under the current settings."""
+        return {name: self.store.results_state(name, self.hash_of(name)) for name in self.stage.reads
+                if name != "space"}
+
     def stored_summary(self) -> dict | None:
-        """The summary stored when this stage last completed with these settings (None if not)."""
+        """The summary stored when this stage last completed with these settings and the results it
+        read are still those it read then (None otherwise: it must run). Records written before
+        ipscreen kept the inputs' state are taken as they are."""
         h = self.hash
         for run in self.store.stage_runs(self.stage.name):
             if run["settings_hash"] == h:
+                state = run["settings"].get("inputs_state")
+                if state is not None and state != self.inputs_state():
+                    return None
                 return dict(run["settings"].get("summary") or {"records": run["n_records"]})
         return None

@@ -201,7 +201,8 @@ def run(run: StageRun) -> dict:
         if with_descriptors != pool:
             raise StoreError("the stored MOBO pool has compounds without descriptors: the store was changed by hand?")
     X, dims = reduce(groups, settings.n_components, seed=settings.loop.seed)
-    property_stages = [s for s in dict.fromkeys(o.stage for o in objectives) if s != "stability"]
+    # the objectives' compound stages run on each batch; whole-campaign ones (E_d) are read as stored
+    property_stages = [s for s in dict.fromkeys(o.stage for o in objectives) if BY_NAME[s].kind == "compound"]
 
     def evaluate(batch: list[int]) -> np.ndarray:
         ids = [pool[i] for i in batch]

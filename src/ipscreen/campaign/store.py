@@ -192,6 +192,12 @@ class Store:
                                  (stage, settings_hash)).fetchall()
         return {r[0] for r in rows}
 
+    def results_state(self, stage: str, settings_hash: str) -> list:
+        """[count, newest created_at] of one stage run's results: changes whenever a result is written."""
+        n, newest = self.conn.execute("SELECT COUNT(*), MAX(created_at) FROM results WHERE stage = ? AND "
+                                      "settings_hash = ?", (stage, settings_hash)).fetchone()
+        return [n, newest]
+
     def result_counts(self) -> list[tuple[str, str, str, int]]:
         """(stage, settings_hash, status, count) over all results."""
         return self.conn.execute(

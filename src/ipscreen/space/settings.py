@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -151,8 +149,3 @@ class SpaceSettings:
             "ratios": list(self.ratios),
             "parents": {name: {"sizes": list(p.sizes), "alloy": list(p.alloy)} for name, p in self.parents},
         }
-
-    def settings_hash(self) -> str:
-        """Short hash of the canonical settings (changes whenever the space changes)."""
-        text = json.dumps(self.to_dict(), sort_keys=True)
-        return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
