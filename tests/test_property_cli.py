@@ -48,7 +48,8 @@ def test_overlapping_atoms_are_refused_by_every_command(tmp_path):
     s.append("Li", [0.5 + 0.04 / 3.91, 0.5, 0.5])
     path = tmp_path / "overlap.cif"
     s.to(filename=str(path))
-    commands = [("property", o.command, path) for o in oracles()] + [("synthesizability", "score", path)]
+    commands = [("property", o.command, path) for o in oracles()] + [("synthesizability", "score", path),
+                                                                      ("analyze", "window", path)]
     messages = set()
     for args in commands:
         r = run_cli(*args)

@@ -13,6 +13,7 @@ from typing import Optional
 
 import typer
 
+from ipscreen.commands.analyze import analyze_app
 from ipscreen.commands.console import err_console, progress_bar
 from ipscreen.commands.mobo import mobo_app
 from ipscreen.commands.property import property_app
@@ -25,6 +26,7 @@ app.add_typer(space_app, name="space")
 app.add_typer(property_app, name="property")
 app.add_typer(synthesizability_app, name="synthesizability")
 app.add_typer(mobo_app, name="mobo")
+app.add_typer(analyze_app, name="analyze")
 
 PresetOpt = typer.Option(None, "--preset", "-p", help="Embedded preset: demo, paper or extended.")
 CampaignOpt = typer.Option(None, "--campaign", "-c", help="Campaign folder (campaign.toml + store).")

@@ -23,6 +23,7 @@ class StageInput:
     inputs: dict[str, dict[str, dict]]  # {input stage: {subject: stored result}} under the current settings
     energy: Any  # the campaign's energy settings (backend, model, corrections)
     folder: Path | None = None  # campaign folder, for figures
+    ids: list[str] | None = None  # compounds asked for (`--ids`); None: the stage chooses (e.g. its pool)
 
 
 @dataclass

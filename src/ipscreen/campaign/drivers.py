@@ -26,6 +26,8 @@ def pool_ids(run: StageRun) -> list[str]:
             continue
         key = next(s for s in run.registry if s.name == name).filter_key
         keep = {cid for cid, r in results.items() if r["status"] == "done" and (r["data"] or {}).get(key)}
+        if ids is not None and not any(cid in results for cid in ids):
+            continue  # this filter has results, but none for compounds (e.g. a MOBO run stored before it had)
         ids = sorted(keep) if ids is None else [cid for cid in ids if cid in keep]
     return ids or []
 
@@ -80,17 +82,24 @@ def run_compound(run: StageRun) -> dict:
 
 
 def run_campaign(run: StageRun) -> dict:
-    """Run a whole-campaign stage's `run(StageInput) -> StageOutput` on its inputs' stored records
-    and replace its rows, in one transaction; nothing is computed if it is complete with these
-    settings (the stored summary is returned)."""
+    """Run a whole-campaign stage's `run(StageInput) -> StageOutput` on its inputs' stored records.
+
+    Nothing is computed when it is complete with these settings and the results it read are
+    unchanged (the stored summary is returned). Without ids its rows are replaced, in one
+    transaction; with ids (`--ids`, or its pool when it declares one, e.g. the window stage on the
+    Pareto set) only the ids it has no row for are computed and added, unless its inputs changed,
+    which makes every row stale.
+    """
     stored = run.stored_summary()
+    ids = run.ids if run.ids is not None or not run.stage.pool else pool_ids(run)
+    asked = ids
     if stored is not None:
-        if "message" not in stored:  # completed by an older ipscreen: count what is stored
-            counts: dict[str, int] = {}
-            for r in run.results(run.stage.name).values():
-                counts[r["status"]] = counts.get(r["status"], 0) + 1
-            stored["message"] = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-        return {**stored, "computed": 0, "message": f"{stored['message']} (stored, nothing computed)"}
+        if ids is None:
+            return {**stored, "computed": 0, "message": f"{_stored_message(run, stored)} (stored, nothing computed)"}
+        have = run.store.done_ids(run.stage.name, run.hash)
+        ids = [cid for cid in ids if cid not in have]
+        if not ids:
+            return {"computed": 0, "message": f"{len(asked)} compounds (stored, nothing computed)"}
     compounds = run.store.compound_rows()
     inputs = {name: run.results(name) for name in run.stage.reads}
     for name in run.stage.inputs:
@@ -99,10 +108,22 @@ def run_campaign(run: StageRun) -> dict:
             raise StoreError(f"{len(missing)} compound(s) have no {name} results with these settings: run the "
                              f"{name} stage")
     out: StageOutput = resolve(run.stage.function)(
-        StageInput(run.settings, compounds, inputs, run.config.energy, run.store.folder))
-    run.store.replace_results(run.stage.name, run.hash, out.rows)
+        StageInput(run.settings, compounds, inputs, run.config.energy, run.store.folder, ids))
+    if stored is not None:  # more ids, same inputs: add their rows to the others
+        run.store.write_results(run.stage.name, run.hash, out.rows)
+    else:
+        run.store.replace_results(run.stage.name, run.hash, out.rows)
     summary = {**out.summary, "computed": len(out.rows)}
     summary.setdefault("message", ", ".join(f"{k} {v}" for k, v in out.summary.items()
                                             if isinstance(v, (int, float, str))))
-    run.complete(len(out.rows), summary)
+    run.complete(len(run.results(run.stage.name)), summary)
     return summary
+
+
+def _stored_message(run: StageRun, stored: dict) -> str:
+    if "message" in stored:
+        return stored["message"]
+    counts: dict[str, int] = {}  # completed by an older ipscreen: count what is stored
+    for r in run.results(run.stage.name).values():
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    return ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))

@@ -234,8 +234,11 @@ def run(run: StageRun) -> dict:
                   "versions": versions(), "stage_hashes": {s: stage_hash(config, s) for s in
                                                            {o.stage for o in objectives}}}
     store.write_results("mobo", h, [("run", "done", run_record, "")])
-    run.complete(len(result.order))
     outputs = write_mobo_outputs(config, store)
+    rows, _ = mobo_rows(config, store)  # each evaluated compound, flagged when non-dominated: a pool filter
+    store.write_results("mobo", h, [(r["id"], "done", {"pareto": r["pareto"], "iteration": r["iteration"]}, "")
+                                    for r in rows])
+    run.complete(len(result.order))
     message = (f"{run_record['evaluations']} evaluations, {run_record['iterations']} iterations "
                f"({run_record['stop_reason']}); {outputs['n_pareto']} non-dominated -> {outputs['pareto_table']}")
     return {**run_record, **outputs, "settings_hash": h, "message": message}

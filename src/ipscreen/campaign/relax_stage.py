@@ -8,7 +8,7 @@ from dataclasses import asdict
 from ipscreen.campaign.context import Progress, StageRun
 from ipscreen.campaign.tasks import relax_chunk_task
 from ipscreen.structure_io import structure_to_dict
-from ipscreen.thermo.stability import references_of
+from ipscreen.thermo.references import references_of
 
 
 def run(run: StageRun) -> dict:

@@ -99,14 +99,14 @@ def run(folder: Path | str, preset: str | None = None, stages: list[str] | None 
         for stage in steps:
             if stage.name != "space" and store.count() == 0:
                 raise StoreError(f"campaign {folder} has no space yet: run the space stage first")
-            step = StageRun(stage, config, store, executor_factory or default_executor, progress,
-                            ids if stage.kind == "compound" else None, registry, echo)
+            step = StageRun(stage, config, store, executor_factory or default_executor, progress, ids, registry,
+                            echo)
             summary[stage.name] = driver(stage)(step)
             if stage.outputs is not None:
                 files = resolve(stage.outputs)(config, store)
                 summary[stage.name].update(files)
                 summary[stage.name]["message"] += "; " + ", ".join(map(str, files.values()))
-        if any(s.columns and s.outputs is None and s.name != "relax" for s in steps):
+        if any(s.columns and s.name != "relax" for s in steps):
             write_rows(compound_table(config, store, registry), store.folder / "table.csv", "csv")
     return summary
 

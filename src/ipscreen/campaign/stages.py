@@ -21,6 +21,7 @@ from ipscreen.campaign.stage import Stage
 from ipscreen.errors import InputError
 
 DESCRIPTOR_VERSION = "EN110-VR244-PF1575-v2"  # bump when mobo/descriptors.py changes its vectors
+WINDOW_VERSION = "grand-potential-v1"  # bump when thermo/electrochem.py changes its numbers
 
 
 def _relax_identity(config, settings, hash_of) -> list:
@@ -36,6 +37,10 @@ def _oracle_identity(stage_table: str, backend: bool):
         return [stage_table, asdict(settings)] + ([asdict(config.energy)] if backend else [])
 
     return identity
+
+
+def _window_identity(config, settings, hash_of) -> list:
+    return [{"mp2020": config.energy.corrections}, WINDOW_VERSION]
 
 
 def _descriptors_identity(config, settings, hash_of) -> list:
@@ -102,8 +107,14 @@ REGISTRY: tuple[Stage, ...] = (
     Stage("mobo", "campaign", "multi-objective Bayesian optimisation over the pool; objectives' stages on request",
           inputs=("relax",), pool=POOL, after=("descriptors",), table="mobo",
           settings="ipscreen.campaign.mobo_stage:MoboSettings",
-          figures=("mobo_progress.png", "mobo_pareto.png", "mobo_pareto.html"),
+          figures=("mobo_progress.png", "mobo_pareto.png", "mobo_pareto.html"), filter_key="pareto",
           driver="ipscreen.campaign.mobo_stage:run", identity=_mobo_identity),
+    Stage("window", "campaign", "electrochemical window vs Li/Li+ (V): limits and products (Fig. 6); on the "
+          "MOBO Pareto set, else the metastable compounds, or --ids",
+          function="ipscreen.thermo.electrochem:run", inputs=("relax",), pool=("stability", "mobo"),
+          columns=("reduction_limit_v", "oxidation_limit_v", "reduction_products", "oxidation_products"),
+          figures=("window_profiles.png",), outputs="ipscreen.campaign.outputs:write_window_outputs",
+          identity=_window_identity),
 )
 
 BY_NAME = {s.name: s for s in REGISTRY}

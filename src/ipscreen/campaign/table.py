@@ -32,7 +32,7 @@ def compound_table(config: Config, store: Store, registry=REGISTRY) -> list[dict
         row = {c: r[c] for c in SPACE_COLUMNS}
         for s in stages:
             data = results[s.name].get(cid, {}).get("data") or {}
-            row.update({c: data.get(c) for c in s.columns})
+            row.update({c: _cell(data.get(c)) for c in s.columns})
             if s.name == "stability":
                 rel, st = relaxed.get(cid, {}), stable.get(cid, {})
                 status = st.get("status") or (rel.get("status") and "relaxed") or "pending"
@@ -40,6 +40,11 @@ def compound_table(config: Config, store: Store, registry=REGISTRY) -> list[dict
                 row["reason"] = st.get("reason") or rel.get("reason") or ""
         table.append(row)
     return table
+
+
+def _cell(value):
+    """A table cell: lists (e.g. decomposition products) as "A + B"."""
+    return " + ".join(map(str, value)) if isinstance(value, list) else value
 
 
 def write_stability_outputs(config: Config, store: Store) -> dict[str, Path]:

@@ -276,3 +276,36 @@ def arrhenius(result: dict, path: Path | str) -> Path:
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=8, loc="lower left")
     return _save(fig, path)
+
+
+def window_profiles(windows: list[tuple[str, str, dict]], path: Path | str, v_max: float = 5.0) -> Path:
+    """Fig. 6: Li uptake (per formula unit, + when reduced) of each compound against voltage vs Li/Li+,
+    one panel per (formula, space group, window result of thermo/electrochem.window), the window
+    shaded and each voltage range labelled with its products."""
+    plt = _pyplot()
+    n = max(1, len(windows))
+    fig, axes = plt.subplots(n, 1, figsize=(6.4, 1.7 * n + 0.6), dpi=150, sharex=True, squeeze=False)
+    for ax, (formula, space_group, w) in zip(axes[:, 0], windows):
+        xs, ys = [], []
+        for r in w["profile"]:
+            hi = v_max if r["v_max"] is None else min(r["v_max"], v_max)
+            if r["v_min"] >= v_max:
+                continue
+            xs += [r["v_min"], hi]
+            ys += [r["li_per_formula_unit"]] * 2
+            if hi - r["v_min"] > 0.25:
+                ax.text((r["v_min"] + hi) / 2, r["li_per_formula_unit"], " + ".join(r["products"]),
+                        ha="center", va="bottom", fontsize=6, color="0.25")
+        ax.plot(xs, ys, "-", color="#1f77b4", lw=1.5)
+        hi = w["oxidation_limit_v"] if w["oxidation_limit_v"] is not None else v_max
+        ax.axvspan(w["reduction_limit_v"], min(hi, v_max), color="#2ca02c", alpha=0.15, lw=0)
+        ax.set_ylabel("Li uptake\n(per f.u.)", fontsize=7)
+        ax.set_title(f"{space_group} {pretty_formula(formula)}: window {w['reduction_limit_v']:.2f}-{hi:.2f} V",
+                     fontsize=8, loc="left")
+        ax.axhline(0, color="0.6", lw=0.6)
+        ax.grid(alpha=0.3, lw=0.5)
+        pad = 0.3 * max(1.0, max((abs(y) for y in ys), default=1.0))
+        ax.set_ylim(min(ys, default=0) - pad, max(ys, default=0) + pad)
+    axes[-1, 0].set_xlabel("voltage vs Li/Li$^+$ (V)")
+    axes[-1, 0].set_xlim(0, v_max)
+    return _save(fig, path)

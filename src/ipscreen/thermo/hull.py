@@ -41,7 +41,8 @@ class Stability:
     decomposition: str  # e.g. "Li2O + LiCl" (on the hull: the compound's own formula)
 
 
-def _entries(phases: list[Phase], mp2020: bool) -> list:
+def computed_entries(phases: list[Phase], mp2020: bool) -> list:
+    """pymatgen ComputedStructureEntry objects of `phases` (MP2020-corrected if `mp2020`)."""
     from pymatgen.entries.compatibility import MaterialsProject2020Compatibility
     from pymatgen.entries.computed_entries import ComputedStructureEntry
 
@@ -59,7 +60,7 @@ def _entries(phases: list[Phase], mp2020: bool) -> list:
     return entries
 
 
-def _pretty(composition) -> str:
+def pretty_formula(composition) -> str:
     """Li-X-Z phases in the paper's order (format_formula: stored decomposition strings), others as pymatgen."""
     counts = {el.symbol: int(round(n)) for el, n in composition.reduced_composition.items()}
     return format_formula(counts) if set(counts) <= {"Li", *X_GROUP, *Z_GROUP} else composition.reduced_formula
@@ -73,7 +74,7 @@ def stabilities(compounds: list[Phase], references: list[Phase], mp2020: bool = 
     """
     from pymatgen.analysis.phase_diagram import PhaseDiagram
 
-    entries = _entries(compounds + references, mp2020)
+    entries = computed_entries(compounds + references, mp2020)
     by_id = {e.entry_id: e for e in entries}
     compound_ids = [p.id for p in compounds]
     systems: dict[frozenset, list[str]] = {}
@@ -93,7 +94,7 @@ def stabilities(compounds: list[Phase], references: list[Phase], mp2020: bool = 
             entry = by_id[cid]
             decomposition, e_hull = diagram.get_decomp_and_e_above_hull(entry, allow_negative=False)
             products = sorted(decomposition, key=lambda e: -decomposition[e])
-            names = " + ".join(dict.fromkeys(_pretty(e.composition) for e in products))
+            names = " + ".join(dict.fromkeys(pretty_formula(e.composition) for e in products))
             out[cid] = Stability(
                 e_above_hull_ev_per_atom=max(0.0, float(e_hull)),
                 formation_energy_ev_per_atom=float(diagram.get_form_energy_per_atom(entry)),

@@ -86,3 +86,10 @@ def reference_phases(elements: Iterable[str]) -> list[ReferencePhase]:
     if missing:
         raise InputError(f"no reference phases for element(s) {', '.join(sorted(missing))}")
     return [p for p in all_reference_phases() if p.elements <= wanted]
+
+
+def references_of(compounds: list[dict]) -> list[ReferencePhase]:
+    """The competing phases of the chemical systems of a space's compound rows (Li and every X and Z
+    element they hold)."""
+    elements = {"Li"} | {el for r in compounds for el in (r["x_elements"] + "," + r["z_elements"]).split(",")}
+    return reference_phases(elements)

@@ -7,17 +7,7 @@ from __future__ import annotations
 from ipscreen.records import StageInput, StageOutput
 from ipscreen.structure_io import structure_from_dict
 from ipscreen.thermo.hull import Phase, stabilities
-from ipscreen.thermo.references import ReferencePhase, reference_phases
-
-
-def space_elements(compounds: list[dict]) -> set[str]:
-    """Li and every X and Z element of the space's compound rows."""
-    return {"Li"} | {el for r in compounds for el in (r["x_elements"] + "," + r["z_elements"]).split(",")}
-
-
-def references_of(compounds: list[dict]) -> list[ReferencePhase]:
-    """The competing phases of the chemical systems of these compounds."""
-    return reference_phases(space_elements(compounds))
+from ipscreen.thermo.references import references_of
 
 
 def run(inp: StageInput) -> StageOutput:

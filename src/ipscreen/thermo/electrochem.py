@@ -1,0 +1,96 @@
+"""Electrochemical window: Li grand-potential phase stability of a compound against voltage.
+
+At a voltage V vs Li/Li+ the Li chemical potential is mu_Li = mu_Li(metal) - eV. Following
+the Li uptake of the compound's composition as mu_Li falls (pymatgen's
+`PhaseDiagram.get_element_profile`, the grand-potential construction of Richards et al.,
+Chem. Mater. 28, 266 (2016), used by the paper for Fig. 6) gives, for each voltage range,
+the phases in equilibrium and the Li taken up (+) or given off (-) per formula unit. The
+window is the range with no Li exchange: its lower end is the reduction limit (0 V when the
+compound's decomposition products are stable against Li metal) and its upper end the
+oxidation limit. A metastable compound (E_d > 0) has a window too: the range in which its
+decomposition involves no Li exchange, as in the paper.
+"""
+
+from __future__ import annotations
+
+from pymatgen.analysis.phase_diagram import PhaseDiagram
+from pymatgen.core import Composition, Element
+
+from ipscreen.records import StageInput, StageOutput
+from ipscreen.structure_io import structure_from_dict
+from ipscreen.thermo.hull import Phase, computed_entries
+from ipscreen.thermo.references import references_of
+
+LI = Element("Li")
+TOL = 1e-6  # Li per formula unit below which a step is no Li exchange
+
+
+def profile(entries: list, composition: Composition) -> list[dict]:
+    """Voltage ranges (V vs Li/Li+, low to high) of `composition` in the hull of `entries`: each
+    {"v_min", "v_max" (None above the last step), "li_per_formula_unit" (Li taken up from
+    the compound, + when reduced), "products" (pymatgen reduced formulas, Li-rich first)}."""
+    diagram = PhaseDiagram(entries)
+    mu_li0 = diagram.el_refs[LI].energy_per_atom
+    steps = diagram.get_element_profile(LI, composition)  # mu_Li from Li metal downwards
+    out = []
+    for n, step in enumerate(steps):
+        v_low = -(step["chempot"] - mu_li0)
+        v_high = -(steps[n + 1]["chempot"] - mu_li0) if n + 1 < len(steps) else None
+        products = [e.composition.reduced_formula for e in
+                    sorted(step["entries"], key=lambda e: -e.composition.get_atomic_fraction(LI))]
+        out.append({"v_min": max(0.0, round(float(v_low), 6)),
+                    "v_max": None if v_high is None else round(float(v_high), 6),
+                    "li_per_formula_unit": round(float(step["evolution"]), 6),
+                    "products": list(dict.fromkeys(products))})
+    return [r for r in out if r["v_max"] is None or r["v_max"] > 0]
+
+
+def window(entries: list, composition: Composition) -> dict:
+    """Reduction and oxidation limits (V vs Li/Li+) and the products on either side."""
+    ranges = profile(entries, composition)
+    stable = [r for r in ranges if abs(r["li_per_formula_unit"]) < TOL]
+    if not stable:  # decomposes with Li exchange at every voltage: a zero-width window
+        raise ValueError(f"{composition.reduced_formula}: no voltage range without Li exchange")
+    inside = stable[0]
+    below = [r for r in ranges if r["v_max"] is not None and r["v_max"] <= inside["v_min"] + TOL]
+    above = [r for r in ranges if r["v_min"] >= (inside["v_max"] or 0) - TOL and r is not inside]
+    return {"reduction_limit_v": inside["v_min"], "oxidation_limit_v": inside["v_max"],
+            "window_products": inside["products"],
+            "reduction_products": below[-1]["products"] if below else inside["products"],
+            "oxidation_products": above[0]["products"] if above else inside["products"],
+            "profile": ranges}
+
+
+def run(inp: StageInput) -> StageOutput:
+    """The window of every compound asked for (`inp.ids`; default: all), from the relaxed compounds
+    and reference phases of its chemical system (MP2020 corrections as for E_d)."""
+    relaxed = inp.inputs["relax"]
+    ids = inp.ids if inp.ids is not None else [r["id"] for r in inp.compounds]
+
+    def phase(sid: str) -> Phase | None:
+        r = relaxed.get(sid)
+        if r is None or r["status"] == "failed":
+            return None
+        return Phase(sid, structure_from_dict(r["data"]["structure"]), r["data"]["energy_ev"])
+
+    refs = [p for p in (phase(ref.id) for ref in references_of(inp.compounds)) if p]
+    phases = [p for p in (phase(r["id"]) for r in inp.compounds) if p]
+    entries = computed_entries(refs + phases, inp.energy.corrections)
+    by_id = {e.entry_id: e for e in entries}
+    rows = []
+    for cid in ids:
+        if cid not in by_id:
+            rows.append((cid, "failed", None, "no relaxed structure"))
+            continue
+        comp = by_id[cid].composition
+        system = {el for el in comp.elements}
+        members = [e for e in entries if set(e.composition.elements) <= system]
+        try:
+            rows.append((cid, "done", window(members, comp.reduced_composition), ""))
+        except ValueError as exc:
+            rows.append((cid, "failed", None, str(exc)))
+    done = [r[2] for r in rows if r[1] == "done"]
+    message = f"{len(done)} of {len(rows)} compounds" + (
+        f"; oxidation limits {min(d['oxidation_limit_v'] for d in done):.2f}-"
+        f"{max(d['oxidation_limit_v'] for d in done):.2f} V" if done else "")
+    return StageOutput(rows, {"compounds": len(rows), "message": message})
