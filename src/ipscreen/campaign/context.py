@@ -91,13 +91,16 @@ class StageRun:
 
     def stored_summary(self) -> dict | None:
         """The summary stored when this stage last completed with these settings and the results it
-        read are still those it read then (None otherwise: it must run). Records written before
-        ipscreen kept the inputs' state are taken as they are."""
+        read are still those it read then (None otherwise: it must run). Changed means: another
+        count or newest time than recorded at completion, or (records of older ipscreen versions,
+        which kept no state) a result written after the completion."""
         h = self.hash
         for run in self.store.stage_runs(self.stage.name):
             if run["settings_hash"] == h:
+                now = self.inputs_state()
                 state = run["settings"].get("inputs_state")
-                if state is not None and state != self.inputs_state():
+                newest = max((t for _n, t in now.values() if t is not None), default=None)
+                if (state is not None and state != now) or (newest is not None and newest > run["completed_at"]):
                     return None
                 return dict(run["settings"].get("summary") or {"records": run["n_records"]})
         return None

@@ -93,7 +93,7 @@ def stabilities(compounds: list[Phase], references: list[Phase], mp2020: bool = 
         for cid in ids:
             entry = by_id[cid]
             decomposition, e_hull = diagram.get_decomp_and_e_above_hull(entry, allow_negative=False)
-            products = sorted(decomposition, key=lambda e: -decomposition[e])
+            products = sorted(decomposition, key=lambda e: (-round(decomposition[e], 9), e.composition.reduced_formula))
             names = " + ".join(dict.fromkeys(pretty_formula(e.composition) for e in products))
             out[cid] = Stability(
                 e_above_hull_ev_per_atom=max(0.0, float(e_hull)),

@@ -4,6 +4,10 @@
   structures as shipped by matcalc (``data/elemental_references.json``, sources there).
 - Binaries Li2X (antifluorite), LiZ (rock salt) and Li2O2 (P6_3/mmc): prototypes with
   experimental lattice constants (``data/binary_references.json``, one citation each).
+- The binaries without Li (X-Z, X-O, Z-O: SO2, TeO2, SeBr, IBr, TeI4, I2O5, ...): every
+  polymorph of matcalc's Materials Project and Alexandria binary sets, PBE cells with their
+  MP ids (``data/mp_reference_phases.json``, made by scripts/make_reference_library.py).
+  They decide the oxidation side of the electrochemical window and can lower the hull.
 
 All of them are starting structures: the campaign relaxes them with the same energy
 backend as the compounds, so systematic errors of the model cancel in E_d.
@@ -75,6 +79,9 @@ def all_reference_phases() -> tuple[ReferencePhase, ...]:
         phases.append(ReferencePhase(f"ref:{el}", el, elements["_source"], structure_from_dict(data["structure"])))
     for entry in _load("binary_references.json")["phases"]:
         phases.append(ReferencePhase(f"ref:{entry['formula']}", entry["formula"], entry["source"], _prototype(entry)))
+    for entry in _load("mp_reference_phases.json")["phases"]:
+        phases.append(ReferencePhase(entry["id"], entry["formula"], entry["source"],
+                                     structure_from_dict(entry["structure"])))
     return tuple(phases)
 
 
