@@ -17,7 +17,7 @@ FIXTURE = Path(__file__).parent / "fixtures" / "campaign_v0"  # relaxed Li-O-Cl-
 
 @pytest.fixture(scope="module")
 def li_o_cl_br():
-    conn = sqlite3.connect(FIXTURE / "ipscreen.sqlite")
+    conn = sqlite3.connect(f"file:{FIXTURE / 'ipscreen.sqlite'}?immutable=1", uri=True)  # read, never written
     rows = conn.execute("SELECT compound_id, data FROM results WHERE stage = 'relax'").fetchall()
     conn.close()
     phases = [Phase(sid, structure_from_dict(json.loads(d)["structure"]), json.loads(d)["energy_ev"])

@@ -82,3 +82,21 @@ def test_missing_terminal_reference_gives_reason(li_o_cl):
     no_oxygen = [p for p in refs if p.id != "ref:O"]
     result = stabilities([li3ocl], no_oxygen)["Li3OCl"]
     assert isinstance(result, str) and "no convex hull" in result
+
+
+def test_transition_metal_oxides_are_marked_gga_u_for_mp2020():
+    """The bundled models learned MP's GGA+U energies of TM oxides and fluorides: those entries are marked
+    GGA+U with MP's U values, so MP2020 applies its mixing correction instead of rejecting them; chlorides,
+    metals and every Li-X-Z phase stay plain GGA."""
+    from pymatgen.core import Composition, Lattice, Structure
+
+    from ipscreen.thermo.hull import computed_entries, run_parameters
+
+    assert run_parameters(Composition("LiCoO2")) == {"run_type": "GGA+U", "hubbards": {"Co": 3.32}, "is_hubbard": True}
+    assert run_parameters(Composition("NiF2"))["hubbards"] == {"Ni": 6.2}
+    for formula in ("CoCl2", "Co", "Li3OCl", "Li2S"):
+        assert run_parameters(Composition(formula))["run_type"] == "GGA"
+    coo = Structure.from_spacegroup("Fm-3m", Lattice.cubic(4.26), ["Co", "O"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    entry = computed_entries([Phase("CoO", coo, -56.0)], mp2020=True)[0]
+    names = {a.name for a in entry.energy_adjustments}
+    assert "MP2020 GGA/GGA+U mixing correction (Co)" in names and "MP2020 anion correction (oxide)" in names

@@ -17,10 +17,22 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
+from pymatgen.entries.compatibility import MaterialsProject2020Compatibility
+from pymatgen.entries.computed_entries import ComputedStructureEntry
+
 from ipscreen.space.enumerate import format_formula
 from ipscreen.space.settings import X_GROUP, Z_GROUP
 
-_PARAMETERS = {"run_type": "GGA", "hubbards": {}, "is_hubbard": False}
+
+def run_parameters(composition) -> dict:
+    """The calculation type the bundled models learned for this composition from the Materials Project:
+    GGA+U with MP's U values (eV) for the transition metals of an oxide or fluoride (MP's rule: U when the
+    most electronegative element is O or F), plain GGA otherwise (every Li-X-Z phase). MP2020 corrects
+    GGA+U entries only when they are marked so; it rejects a Co or Ni oxide marked GGA."""
+    elements = sorted(composition.elements, key=lambda el: el.X)
+    u_values = MaterialsProject2020Compatibility(check_potcar=False).u_settings.get(elements[-1].symbol, {})
+    hubbards = {el.symbol: u_values[el.symbol] for el in elements if el.symbol in u_values}
+    return {"run_type": "GGA+U" if hubbards else "GGA", "hubbards": hubbards, "is_hubbard": bool(hubbards)}
 
 
 @dataclass
@@ -42,12 +54,10 @@ class Stability:
 
 
 def computed_entries(phases: list[Phase], mp2020: bool) -> list:
-    """pymatgen ComputedStructureEntry objects of `phases` (MP2020-corrected if `mp2020`)."""
-    from pymatgen.entries.compatibility import MaterialsProject2020Compatibility
-    from pymatgen.entries.computed_entries import ComputedStructureEntry
-
-    entries = [ComputedStructureEntry(p.structure, p.energy_ev, parameters=dict(_PARAMETERS), entry_id=p.id)
-               for p in phases]
+    """pymatgen ComputedStructureEntry objects of `phases` (MP2020-corrected if `mp2020`), each marked
+    GGA or GGA+U as the Materials Project computed it (`run_parameters`)."""
+    entries = [ComputedStructureEntry(p.structure, p.energy_ev, parameters=run_parameters(p.structure.composition),
+                                      entry_id=p.id) for p in phases]
     if mp2020:
         compat = MaterialsProject2020Compatibility(check_potcar=False)
         with warnings.catch_warnings():  # Li2O2: oxidation states cannot be guessed; the peroxide
