@@ -95,3 +95,27 @@ def test_analyze_window_command(tmp_path):
     assert w["reduction_limit_v"] == 0.0 and 2.4 < w["oxidation_limit_v"] < 3.3
     assert w["oxidation_products"] == ["Li2O2", "LiCl"]
     assert (tmp_path / "fig6.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_window_runs_on_the_pareto_set_of_the_latest_mobo_run(tmp_path):
+    """With no MOBO run of the campaign's own [mobo] settings, the window stage takes the Pareto set of
+    the latest MOBO run (here one made with --seed 1, on the stored BVSE and E_d: no oracle call)."""
+    from conftest import run_cli
+    from ipscreen.campaign.runner import run
+
+    folder = tmp_path / "c"
+    shutil.copytree(FIXTURE, folder)
+    toml = folder / "campaign.toml"
+    toml.write_text(toml.read_text().replace('objectives = ["band_gap", "bvse", "stability"]',
+                                             'objectives = ["bvse", "stability"]'))
+    out = run_cli("mobo", "run", "--campaign", folder, "--serial", "--seed", "1")
+    assert out.returncode == 0, out.stderr
+    pareto = run_cli("mobo", "pareto", "--campaign", folder, "--seed", "1", "--json")
+    ids = {r["id"] for r in json.loads(pareto.stdout)}
+    assert 0 < len(ids) < 5
+    summary = run(folder, stages=["window"])
+    assert summary["window"]["computed"] == len(ids)
+    conn = sqlite3.connect(folder / "ipscreen.sqlite")
+    stored = {cid for (cid,) in conn.execute("SELECT compound_id FROM results WHERE stage = 'window'")}
+    conn.close()
+    assert stored == ids

@@ -104,6 +104,8 @@ def test_settings_and_objectives_are_validated():
 
     with pytest.raises(InputError, match="stage must be one of"):
         MoboSettings.from_table({"objectives": ["x"], "objective": {"x": {"stage": "nowhere", "key": "v"}}})
+    with pytest.raises(InputError, match="stage must be one of"):  # window reads mobo: not an objective
+        MoboSettings.from_table({"objectives": ["x"], "objective": {"x": {"stage": "window", "key": "oxidation_limit_v"}}})
     with pytest.raises(InputError, match="is a column of stage bvse"):
         MoboSettings.from_table({"objectives": ["x"], "objective": {"x": {"stage": "gap", "key": "bvse_barrier_ev"}}})
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 import pytest
 
-from ipscreen.campaign.runner import plan, run
+from ipscreen.campaign.runner import open_campaign, plan, run
 from ipscreen.campaign.stage import Stage
 from ipscreen.campaign.stages import DEFAULT, REGISTRY, ordered, stage_hash
 from ipscreen.campaign.store import Store
@@ -96,14 +96,28 @@ def test_toy_stages_run_store_and_rerun_nothing(campaign):
     again = run(folder, stages=["toy_density", "toy_rank"], ids=ids, registry=registry)
     assert again["toy_density"]["computed"] == 0 and CALLS == []
     assert again["toy_rank"]["computed"] == 0  # complete with these settings: not run again
-    with Store(folder) as store:  # one input result goes away and comes back: the campaign step reruns
-        store.conn.execute("DELETE FROM results WHERE stage = 'toy_density' AND compound_id = ?", (ids[0],))
+    with Store(folder) as store:  # the same input result written again is no change: nothing reruns
+        h = stage_hash(open_campaign(folder)[0], "toy_density", registry)
+        same = store.results("toy_density", h)[ids[1]]
+        store.write_results("toy_density", h, [(ids[1], same["status"], same["data"], same["reason"])])
+    assert run(folder, stages=["toy_rank"], registry=registry)["toy_rank"]["computed"] == 0
+    with pytest.raises(InputError, match="unknown compound"):  # ids are checked for every kind of stage
+        run(folder, stages=["toy_rank"], ids=["ninf-000000000000"], registry=registry)
+    with Store(folder) as store:  # an input value changes: the campaign step reruns
+        changed = dict(same["data"], toy_density_g_per_cm3=100.0)
+        store.write_results("toy_density", h, [(ids[1], "done", changed, "")])
+    rerun = run(folder, stages=["toy_rank"], registry=registry)
+    assert rerun["toy_rank"]["computed"] == 5
+    with Store(folder) as store:
+        assert store.results("toy_rank", stage_hash(open_campaign(folder)[0], "toy_rank", registry))[ids[1]][
+            "data"] == {"toy_rank": 1}
+        store.conn.execute("DELETE FROM results WHERE stage = 'toy_density' AND compound_id = ?", (ids[1],))
         store.conn.commit()
+    with pytest.raises(StoreError, match="1 compound"):  # an input result is missing: it must be computed first
+        run(folder, stages=["toy_rank"], registry=registry)
     CALLS.clear()
     third = run(folder, stages=["toy_density", "toy_rank"], ids=ids, registry=registry)
     assert third["toy_density"]["computed"] == len(CALLS) == 1 and third["toy_rank"]["computed"] == 5
-    table = (folder / "table.csv").read_text().splitlines()
-    assert "toy_density_g_per_cm3" in table[0] and "toy_rank" in table[0]
 
 
 def test_toy_stage_resumes_after_an_interruption(campaign):

@@ -98,7 +98,8 @@ def run(
     campaign: Optional[Path] = CampaignOpt,
     preset: Optional[str] = PresetOpt,
     stages: Optional[str] = typer.Option(None, help=_stages_help()),
-    ids: Optional[str] = typer.Option(None, help="Comma-separated compound ids for the compound stages."),
+    ids: Optional[str] = typer.Option(None, help="Comma-separated compound ids for the stages that run per compound "
+                                                 "(the oracles, window); default: each stage's pool."),
     scheduler: Optional[str] = typer.Option(None, help="Address of a running Dask scheduler, tcp://HOST:PORT."),
     workers: Optional[int] = typer.Option(None, help="Worker processes of the local Dask cluster (default: cores)."),
     serial: bool = typer.Option(False, "--serial", help="Run tasks in this process, without Dask."),

@@ -84,23 +84,37 @@ class StageRun:
             record["summary"] = {k: v for k, v in summary.items() if isinstance(v, (int, float, str, bool))}
         self.store.mark_complete(self.stage.name, self.hash, record, versions(), n_records)
 
-    def inputs_state(self) -> dict:
-        """{stage it reads: [count, newest result time]} under the current settings."""
-        return {name: self.store.results_state(name, self.hash_of(name)) for name in self.stage.reads
+    def read_hash(self, name: str) -> str:
+        """The settings hash under which this stage reads stage `name`: the current one, except for a later
+        pool filter (e.g. mobo) with no results under it, which is read from its latest completed run (a
+        MOBO run made with command-line options)."""
+        h = self.hash_of(name)
+        if name in self.stage.pool[1:] and not self.store.done_ids(name, h):
+            return self.store.latest_hash(name) or h
+        return h
+
+    def _states(self) -> dict:
+        return {name: self.store.results_state(name, self.read_hash(name)) for name in self.stage.reads
                 if name != "space"}
+
+    def inputs_state(self) -> dict:
+        """{stage it reads: [count, digest of the stored results]} (what it read)."""
+        return {name: state for name, (state, _newest) in self._states().items()}
 
     def stored_summary(self) -> dict | None:
         """The summary stored when this stage last completed with these settings and the results it
-        read are still those it read then (None otherwise: it must run). Changed means: another
-        count or newest time than recorded at completion, or (records of older ipscreen versions,
-        which kept no state) a result written after the completion."""
+        read are still those it read then (None otherwise: it must run). Changed means: other stored
+        contents than at completion (count and digest; the same result written again is no change),
+        or, for records of older ipscreen versions that kept no state, a result written after it."""
         h = self.hash
         for run in self.store.stage_runs(self.stage.name):
             if run["settings_hash"] == h:
-                now = self.inputs_state()
+                states = self._states()
                 state = run["settings"].get("inputs_state")
-                newest = max((t for _n, t in now.values() if t is not None), default=None)
-                if (state is not None and state != now) or (newest is not None and newest > run["completed_at"]):
+                if state is not None:
+                    if state != {name: s for name, (s, _newest) in states.items()}:
+                        return None
+                elif any(t is not None and t > run["completed_at"] for _s, t in states.values()):
                     return None
                 return dict(run["settings"].get("summary") or {"records": run["n_records"]})
         return None

@@ -19,7 +19,7 @@ def pool_ids(run: StageRun) -> list[str]:
     synthesizability: L_s above its threshold)."""
     ids: list[str] | None = None
     for n, name in enumerate(run.stage.pool):
-        results = run.results(name)
+        results = run.store.results(name, run.read_hash(name))
         if not results:
             if n == 0:
                 raise StoreError(f"no {name} results with these settings: run the {name} stage first (or give --ids)")
@@ -32,6 +32,14 @@ def pool_ids(run: StageRun) -> list[str]:
     return ids or []
 
 
+def check_ids(run: StageRun, ids: list[str]) -> None:
+    """InputError naming the ids that are not compounds of this campaign."""
+    known = {r["id"] for r in run.store.compound_rows()}
+    unknown = [cid for cid in ids if cid not in known]
+    if unknown:
+        raise InputError(f"unknown compound id(s) in this campaign: {', '.join(unknown[:5])}")
+
+
 def run_compound(run: StageRun) -> dict:
     """Run a compound stage's `calc` on `run.ids` (default: its pool) from their relaxed
     structures, one task per compound through the executor, each result committed as it
@@ -39,11 +47,8 @@ def run_compound(run: StageRun) -> dict:
     stage, config, store = run.stage, run.config, run.store
     h = run.hash
     relaxed = run.results("relax")
-    known = {r["id"] for r in store.compound_rows()}
     ids = run.ids if run.ids is not None else pool_ids(run)
-    unknown = [cid for cid in ids if cid not in known]
-    if unknown:
-        raise InputError(f"unknown compound id(s) in this campaign: {', '.join(unknown[:5])}")
+    check_ids(run, ids)
     done = store.done_ids(stage.name, h)
     todo = [cid for cid in ids if cid not in done]
     no_structure = [cid for cid in todo if relaxed.get(cid, {}).get("status") in (None, "failed")]
@@ -93,6 +98,10 @@ def run_campaign(run: StageRun) -> dict:
     stored = run.stored_summary()
     ids = run.ids if run.ids is not None or not run.stage.pool else pool_ids(run)
     asked = ids
+    if ids is not None:
+        check_ids(run, ids)
+        if not ids:  # an empty pool: nothing to compute, and nothing stored is dropped
+            return {"computed": 0, "message": "no compounds in its pool (check the filters' results)"}
     if stored is not None:
         if ids is None:
             return {**stored, "computed": 0, "message": f"{_stored_message(run, stored)} (stored, nothing computed)"}

@@ -63,10 +63,10 @@ class MoboSettings:
         loop.validate()
         objectives = tuple(objectives_from_table(names, custom))
         owners = column_owners()
+        allowed = objective_stages()
         for o in objectives:
-            if o.stage not in BY_NAME or not BY_NAME[o.stage].columns:
-                known = ", ".join(s.name for s in REGISTRY if s.columns)
-                raise InputError(f"objective {o.name}: stage must be one of {known}")
+            if o.stage not in allowed:
+                raise InputError(f"objective {o.name}: stage must be one of {', '.join(allowed)}")
         for o in objectives:
             if owners.get(o.key, o.stage) != o.stage:
                 raise InputError(f"objective {o.name}: {o.key} is a column of stage {owners[o.key]}, not {o.stage}")
@@ -75,6 +75,13 @@ class MoboSettings:
     def to_dict(self) -> dict:
         return {"loop": asdict(self.loop), "objectives": [o.as_dict() for o in self.objectives],
                 "n_components": self.n_components}
+
+
+def objective_stages() -> list[str]:
+    """Stages an objective may read: declared before mobo, with columns, and either an oracle (run on
+    each batch) or a whole-campaign step (read as stored, e.g. stability). Not relax (no oracle)."""
+    before = REGISTRY[:[s.name for s in REGISTRY].index("mobo")]
+    return [s.name for s in before if s.columns and (s.kind == "campaign" or s.function)]
 
 
 def with_overrides(config: Config, overrides: dict | None) -> Config:

@@ -105,7 +105,8 @@ def run(folder: Path | str, preset: str | None = None, stages: list[str] | None 
             if stage.outputs is not None:
                 files = resolve(stage.outputs)(config, store)
                 summary[stage.name].update(files)
-                summary[stage.name]["message"] += "; " + ", ".join(map(str, files.values()))
+                if files:
+                    summary[stage.name]["message"] += "; " + ", ".join(map(str, files.values()))
         if any(s.columns and s.name != "relax" for s in steps):
             write_rows(compound_table(config, store, registry), store.folder / "table.csv", "csv")
     return summary

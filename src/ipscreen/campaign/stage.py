@@ -39,6 +39,20 @@ def resolve(target):
     return getattr(importlib.import_module(module), attr)
 
 
+def parse_settings(cls, table: dict | None, name: str):
+    """Settings of class `cls` from TOML table `[name]`: its own `from_table` or `from_dict` if it has one,
+    else `settings_table.from_table`; then its `validate()` if it has one. InputError if bad."""
+    if hasattr(cls, "from_table"):
+        settings = cls.from_table(table)
+    elif hasattr(cls, "from_dict"):
+        settings = cls.from_dict(table or {})
+    else:
+        settings = from_table(cls, table, name)
+    if hasattr(settings, "validate"):
+        settings.validate()
+    return settings
+
+
 def _identity_default(config, settings, hash_of) -> list:
     """Own hash parts of most stages: their settings."""
     return [asdict(settings)] if is_dataclass(settings) else []
@@ -87,15 +101,7 @@ class Stage:
             if table:
                 raise InputError(f"stage {self.name} takes no settings table")
             return None
-        if hasattr(cls, "from_table"):
-            settings = cls.from_table(table)
-        elif hasattr(cls, "from_dict"):
-            settings = cls.from_dict(table or {})
-        else:
-            settings = from_table(cls, table, self.table or self.name)
-        if hasattr(settings, "validate"):
-            settings.validate()
-        return settings
+        return parse_settings(cls, table, self.table or self.name)
 
     def as_dict(self) -> dict:
         """The declaration as `ipscreen stages --json` prints it."""

@@ -15,6 +15,7 @@ Only the campaign driver writes; workers return results.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import time
@@ -101,6 +102,11 @@ class Store:
         self.close()
 
     # stages -------------------------------------------------------------
+    def latest_hash(self, stage: str) -> str | None:
+        """Settings hash of the stage's most recently completed run (None if it never completed)."""
+        runs = self.stage_runs(stage)
+        return runs[-1]["settings_hash"] if runs else None
+
     def stage_runs(self, stage: str | None = None) -> list[dict]:
         """Completed stage runs (all, or of one stage), oldest first."""
         sql = "SELECT stage, settings_hash, settings, versions, n_records, completed_at FROM stages"
@@ -192,11 +198,19 @@ class Store:
                                  (stage, settings_hash)).fetchall()
         return {r[0] for r in rows}
 
-    def results_state(self, stage: str, settings_hash: str) -> list:
-        """[count, newest created_at] of one stage run's results: changes whenever a result is written."""
-        n, newest = self.conn.execute("SELECT COUNT(*), MAX(created_at) FROM results WHERE stage = ? AND "
-                                      "settings_hash = ?", (stage, settings_hash)).fetchone()
-        return [n, newest]
+    def results_state(self, stage: str, settings_hash: str) -> tuple[list, float | None]:
+        """([count, digest of every (subject, status, data, reason)], newest created_at) of one stage run's
+        results: the first changes when what is stored changes, not when the same result is written again."""
+        digest = hashlib.blake2b(digest_size=8)
+        newest = None
+        for row in self.conn.execute("SELECT compound_id, status, data, reason, created_at FROM results WHERE "
+                                     "stage = ? AND settings_hash = ? ORDER BY compound_id", (stage, settings_hash)):
+            data = json.loads(row[2]) if row[2] else None  # canonical: key order does not count
+            digest.update(json.dumps([row[0], row[1], data, row[3]], sort_keys=True).encode())
+            newest = row[4] if newest is None else max(newest, row[4])
+        n = self.conn.execute("SELECT COUNT(*) FROM results WHERE stage = ? AND settings_hash = ?",
+                              (stage, settings_hash)).fetchone()[0]
+        return [n, digest.hexdigest()], newest
 
     def result_counts(self) -> list[tuple[str, str, str, int]]:
         """(stage, settings_hash, status, count) over all results."""

@@ -12,9 +12,8 @@ import time
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 
-from ipscreen.campaign.stage import resolve
+from ipscreen.campaign.stage import parse_settings, resolve
 from ipscreen.errors import IpscreenError
-from ipscreen.settings_table import from_table
 from ipscreen.structure_io import structure_from_dict, structure_to_dict
 
 _BACKENDS: dict = {}
@@ -100,11 +99,8 @@ def draw_figures(figures: tuple, result: dict, workdir, context: dict | None = N
 
 
 def stage_settings(payload: dict):
-    """The stage's settings object rebuilt from the payload's table."""
-    settings = from_table(resolve(payload["settings_class"]), payload["settings"], payload["table"])
-    if hasattr(settings, "validate"):
-        settings.validate()
-    return settings
+    """The stage's settings object rebuilt from the payload's table (as the campaign file's)."""
+    return parse_settings(resolve(payload["settings_class"]), payload["settings"], payload["table"])
 
 
 def compound_payload(stage, settings, energy: dict | None, structure: dict, workdir: str | None, seed: int,

@@ -17,8 +17,7 @@ from pymatgen.analysis.phase_diagram import PhaseDiagram
 from pymatgen.core import Composition, Element
 
 from ipscreen.records import StageInput, StageOutput
-from ipscreen.structure_io import structure_from_dict
-from ipscreen.thermo.hull import Phase, computed_entries
+from ipscreen.thermo.hull import computed_entries, relaxed_phase
 from ipscreen.thermo.references import references_of
 
 LI = Element("Li")
@@ -67,14 +66,8 @@ def run(inp: StageInput) -> StageOutput:
     relaxed = inp.inputs["relax"]
     ids = inp.ids if inp.ids is not None else [r["id"] for r in inp.compounds]
 
-    def phase(sid: str) -> Phase | None:
-        r = relaxed.get(sid)
-        if r is None or r["status"] == "failed":
-            return None
-        return Phase(sid, structure_from_dict(r["data"]["structure"]), r["data"]["energy_ev"])
-
-    refs = [p for p in (phase(ref.id) for ref in references_of(inp.compounds)) if p]
-    phases = [p for p in (phase(r["id"]) for r in inp.compounds) if p]
+    refs = [p for p in (relaxed_phase(relaxed, ref.id) for ref in references_of(inp.compounds)) if p]
+    phases = [p for p in (relaxed_phase(relaxed, r["id"]) for r in inp.compounds) if p]
     entries = computed_entries(refs + phases, inp.energy.corrections)
     by_id = {e.entry_id: e for e in entries}
     rows = []

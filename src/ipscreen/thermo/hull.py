@@ -22,6 +22,16 @@ from pymatgen.entries.computed_entries import ComputedStructureEntry
 
 from ipscreen.space.enumerate import format_formula
 from ipscreen.space.settings import X_GROUP, Z_GROUP
+from ipscreen.structure_io import structure_from_dict
+
+
+def relaxed_phase(relaxed: dict, subject: str) -> Phase | None:
+    """The Phase of a stored relax result {"status", "data": {"structure", "energy_ev"}} (None if missing
+    or failed)."""
+    r = relaxed.get(subject)
+    if r is None or r["status"] == "failed":
+        return None
+    return Phase(subject, structure_from_dict(r["data"]["structure"]), r["data"]["energy_ev"])
 
 
 def run_parameters(composition) -> dict:

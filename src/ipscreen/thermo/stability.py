@@ -5,8 +5,7 @@ every phase at once)."""
 from __future__ import annotations
 
 from ipscreen.records import StageInput, StageOutput
-from ipscreen.structure_io import structure_from_dict
-from ipscreen.thermo.hull import Phase, stabilities
+from ipscreen.thermo.hull import relaxed_phase, stabilities
 from ipscreen.thermo.references import references_of
 
 
@@ -16,14 +15,8 @@ def run(inp: StageInput) -> StageOutput:
     is a failed row with that reason. MP2020 corrections as `energy.corrections`."""
     relaxed = inp.inputs["relax"]
 
-    def phase(sid: str) -> Phase | None:
-        r = relaxed.get(sid)
-        if r is None or r["status"] == "failed":
-            return None
-        return Phase(sid, structure_from_dict(r["data"]["structure"]), r["data"]["energy_ev"])
-
-    refs = [p for p in (phase(ref.id) for ref in references_of(inp.compounds)) if p]
-    compounds = [p for p in (phase(r["id"]) for r in inp.compounds) if p]
+    refs = [p for p in (relaxed_phase(relaxed, ref.id) for ref in references_of(inp.compounds)) if p]
+    compounds = [p for p in (relaxed_phase(relaxed, r["id"]) for r in inp.compounds) if p]
     results = stabilities(compounds, refs, mp2020=inp.energy.corrections)
     rows = []
     for r in inp.compounds:
