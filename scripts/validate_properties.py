@@ -21,7 +21,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-BEGIN, END = "<!-- properties:begin -->", "<!-- properties:end -->"
+from doc_sections import replace_section  # scripts/doc_sections.py (beside this script)
 
 
 def _targets(max_atoms: int):
@@ -66,17 +66,6 @@ def _times(out: dict, key: str) -> str:
         return f"{value:.1e}"
     factor = 10**sigma
     return f"{value:.1e} ×/÷ {factor:.2g}" if factor < 10 else f"{value:.1e} ×/÷ {factor:,.0f}"
-
-
-def replace_section(path: Path, section: str) -> None:
-    """Put `section` between the property markers of `path` (appended if absent)."""
-    text = path.read_text() if path.exists() else ""
-    block = f"{BEGIN}\n{section}\n{END}"
-    if BEGIN in text and END in text:
-        text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text)
 
 
 def main() -> None:
@@ -205,7 +194,7 @@ def main() -> None:
         lines.append(f"Hydration: the sign agrees with the paper for {sign_ok} of {n_h} compounds.")
     if failures:
         lines += ["", "Failures:", ""] + [f"- {f}" for f in failures]
-    replace_section(Path(args.out), "\n".join(lines))
+    replace_section(Path(args.out), "properties", "\n".join(lines))
     print(f"wrote {args.out}")
 
 

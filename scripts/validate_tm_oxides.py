@@ -17,10 +17,11 @@ import json
 import time
 from pathlib import Path
 
+from doc_sections import replace_section  # scripts/doc_sections.py (beside this script)
+
 PHASES = ("Co3O4", "CoO", "LiCoO2", "NiO", "LiNiO2", "MnO", "Mn3O4", "LiMnO2", "Fe2O3", "LiFePO4", "Li2O")
 ELEMENTS = ("Li", "O2", "Co", "Ni", "Mn", "Fe", "P")
 FILES = ("li_co_ni_o_mp_entries.json.gz", "c_cl_li_mn_o_mp_entries.json.gz", "li_fe_p_o_mp_entries.json.gz")
-BEGIN, END = "<!-- tm-oxides:begin -->", "<!-- tm-oxides:end -->"
 
 
 def _records(data: Path) -> tuple[dict, dict]:
@@ -89,14 +90,7 @@ def main() -> None:
         lines.append(f"| {name} ({r['source_id']}, {r['spacegroup']}) | {mp_form[name]:+.3f} | " + " | ".join(cells) + " |")
     text = "\n".join(lines)
     print(text)
-    out = Path(args.out)
-    old = out.read_text() if out.exists() else ""
-    block = f"{BEGIN}\n{text}\n{END}"
-    if BEGIN in old and END in old:
-        old = old[:old.index(BEGIN)] + block + old[old.index(END) + len(END):]
-    else:
-        old = old.rstrip("\n") + "\n\n" + block + "\n"
-    out.write_text(old)
+    replace_section(Path(args.out), "tm-oxides", text)
 
 
 if __name__ == "__main__":

@@ -15,21 +15,11 @@ import argparse
 import time
 from pathlib import Path
 
+from doc_sections import replace_section  # scripts/doc_sections.py (beside this script)
+
 # paper, Results (Fig. 6): space group, composition, oxidation limit (V vs Li/Li+); reduction limit 0 V
 FIG6 = (("P1", "Li8Te2Br3I", 1.56), ("Cm", "Li8S2Cl3I", 2.34), ("Fm-3m", "Li6O2ClBr", 2.79),
         ("Pmm2", "Li6SSeClI", 1.89), ("Pmm2", "Li12Se3TeBrI3", 1.56), ("Fm-3m", "Li6OSeI2", 1.89))
-BEGIN, END = "<!-- window:begin -->", "<!-- window:end -->"
-
-
-def replace_section(path: Path, section: str) -> None:
-    """Put `section` between the window markers of `path` (appended if absent)."""
-    text = path.read_text() if path.exists() else ""
-    block = f"{BEGIN}\n{section}\n{END}"
-    if BEGIN in text and END in text:
-        text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text)
 
 
 def main() -> None:
@@ -72,7 +62,7 @@ def main() -> None:
               "Li binaries and the MP/Alexandria binaries without Li (X-Z, X-O, Z-O: TeI, SeBr, IBr, SO2, ...); "
               "oxysalts (Li2SO4, LiIO3, ...) and binaries missing from those sets (ICl, S2Cl2, SO3) are not in "
               "it yet, so an oxidation product that needs them cannot appear."]
-    replace_section(Path(args.out), "\n".join(lines))
+    replace_section(Path(args.out), "window", "\n".join(lines))
     print(f"wrote {args.out}")
 
 

@@ -12,6 +12,25 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
+# The smallest real campaign: 5 compounds (Li3OCl, Li3OBr, three Li6O2ClBr orderings) and their 11
+# reference phases, relaxed to fmax 0.05 eV/Å, tasks run in the driver process (serial)
+TINY_CAMPAIGN = """
+preset = "demo"
+[space]
+x_elements = ["O"]
+z_elements = ["Cl", "Br"]
+[space.parents.ninf]
+sizes = [1, 2]
+alloy = "both"
+[relax]
+fmax = 0.05
+max_steps = 200
+batch_size = 3
+[cluster]
+executor = "serial"
+"""
+
+
 def run_cli(*args: str, cwd=None, timeout: float = 600) -> subprocess.CompletedProcess:
     """Run `ipscreen ARGS` in a fresh interpreter (exit codes and stderr as a user sees them)."""
     return subprocess.run([sys.executable, "-m", "ipscreen.cli", *map(str, args)], capture_output=True, text=True,

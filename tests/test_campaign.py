@@ -11,34 +11,20 @@ import time
 
 import pytest
 
+from conftest import TINY_CAMPAIGN
 from ipscreen.campaign.runner import open_campaign, run
 from ipscreen.campaign.stages import stage_hash
 from ipscreen.campaign.store import Store
 
 pytestmark = pytest.mark.slow
 
-TINY = """
-preset = "demo"
-[space]
-x_elements = ["O"]
-z_elements = ["Cl", "Br"]
-[space.parents.ninf]
-sizes = [1, 2]
-alloy = "both"
-[relax]
-fmax = 0.05
-max_steps = 200
-batch_size = 3
-[cluster]
-executor = "serial"
-"""
 N_COMPOUNDS = 5  # Li3OCl, Li3OBr and three Li6O2ClBr orderings
 N_REFERENCES = 11  # Li, O, Cl, Br, Li2O, LiCl, LiBr, Li2O2 and the MP binaries Br2O, BrCl, Cl2O
 
 
 def _campaign(path):
     path.mkdir(parents=True)
-    (path / "campaign.toml").write_text(TINY)
+    (path / "campaign.toml").write_text(TINY_CAMPAIGN)
     return path
 
 

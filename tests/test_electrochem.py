@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from pymatgen.analysis.phase_diagram import PhaseDiagram
 from pymatgen.core import Composition
 
 from ipscreen.structure_io import structure_from_dict
@@ -29,7 +30,7 @@ def test_li3ocl_window_is_li2o_to_li2o2(li_o_cl_br):
     """Reduction limit 0 V (Li2O and LiCl are stable against Li); oxidation at 2 Li2O -> Li2O2 + 2 Li,
     whose voltage is computed here by hand from the corrected energies: V = -ΔG / (n e) per Li."""
     entries = [e for e in li_o_cl_br.values() if set(e.composition.elements) <= set(Composition("Li3OCl"))]
-    w = window(entries, Composition("Li3OCl"))
+    w = window(PhaseDiagram(entries), Composition("Li3OCl"))
     e = {sid: li_o_cl_br[f"ref:{sid}"] for sid in ("Li", "Li2O", "Li2O2")}
     mu_li = e["Li"].energy_per_atom
     by_hand = (e["Li2O2"].energy_per_atom * 4 + 2 * mu_li - 2 * e["Li2O"].energy_per_atom * 3) / 2

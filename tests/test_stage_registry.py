@@ -6,24 +6,13 @@ from dataclasses import dataclass, replace
 
 import pytest
 
+from conftest import TINY_CAMPAIGN
 from ipscreen.campaign.runner import open_campaign, plan, run
 from ipscreen.campaign.stage import Stage
 from ipscreen.campaign.stages import DEFAULT, REGISTRY, ordered, stage_hash
 from ipscreen.campaign.store import Store
 from ipscreen.errors import InputError, StoreError
 from ipscreen.records import StageOutput
-
-TINY = """
-preset = "demo"
-[space]
-x_elements = ["O"]
-z_elements = ["Cl", "Br"]
-[space.parents.ninf]
-sizes = [1, 2]
-alloy = "both"
-[cluster]
-executor = "serial"
-"""
 
 CALLS: list[str] = []
 
@@ -63,7 +52,7 @@ def campaign(tmp_path):
     """A tiny campaign whose `relax` results are the starting structures (no model needed for toys)."""
     folder = tmp_path / "c"
     folder.mkdir()
-    (folder / "campaign.toml").write_text(TINY)
+    (folder / "campaign.toml").write_text(TINY_CAMPAIGN)
     run(folder, stages=["space"])
     from ipscreen.campaign.runner import open_campaign
 

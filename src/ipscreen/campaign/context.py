@@ -76,10 +76,14 @@ class StageRun:
         s = self.settings
         return asdict(s) if is_dataclass(s) else (s.to_dict() if hasattr(s, "to_dict") else {})
 
-    def complete(self, n_records: int, summary: dict | None = None, extra: dict | None = None) -> None:
-        """Mark the stage complete with its settings, inputs' hashes, versions (and summary)."""
+    def complete(self, n_records: int, summary: dict | None = None, extra: dict | None = None,
+                 states: dict | None = None) -> None:
+        """Mark the stage complete with its settings, inputs' hashes, versions (and summary; and the state
+        of the results it read, `input_states()`, for a campaign step that is skipped when they are unchanged)."""
         record = {"settings": self.settings_record(), "inputs": {i: self.hash_of(i) for i in self.stage.inputs},
-                  "inputs_state": self.inputs_state(), **(extra or {})}
+                  **(extra or {})}
+        if states is not None:
+            record["inputs_state"] = {name: state for name, (state, _newest) in states.items()}
         if summary is not None:
             record["summary"] = {k: v for k, v in summary.items() if isinstance(v, (int, float, str, bool))}
         self.store.mark_complete(self.stage.name, self.hash, record, versions(), n_records)
@@ -93,23 +97,20 @@ class StageRun:
             return self.store.latest_hash(name) or h
         return h
 
-    def _states(self) -> dict:
+    def input_states(self) -> dict:
+        """{stage it reads: ([count, digest of the stored results], newest result time)}."""
         return {name: self.store.results_state(name, self.read_hash(name)) for name in self.stage.reads
                 if name != "space"}
 
-    def inputs_state(self) -> dict:
-        """{stage it reads: [count, digest of the stored results]} (what it read)."""
-        return {name: state for name, (state, _newest) in self._states().items()}
-
-    def stored_summary(self) -> dict | None:
+    def stored_summary(self, states: dict) -> dict | None:
         """The summary stored when this stage last completed with these settings and the results it
         read are still those it read then (None otherwise: it must run). Changed means: other stored
         contents than at completion (count and digest; the same result written again is no change),
-        or, for records of older ipscreen versions that kept no state, a result written after it."""
+        or, for records of older ipscreen versions that kept no state, a result written after it.
+        `states`: `input_states()` now."""
         h = self.hash
         for run in self.store.stage_runs(self.stage.name):
             if run["settings_hash"] == h:
-                states = self._states()
                 state = run["settings"].get("inputs_state")
                 if state is not None:
                     if state != {name: s for name, (s, _newest) in states.items()}:

@@ -46,16 +46,16 @@ def run_compound(run: StageRun) -> dict:
     arrives; compounds already done with these settings are skipped (resumable)."""
     stage, config, store = run.stage, run.config, run.store
     h = run.hash
-    relaxed = run.results("relax")
     ids = run.ids if run.ids is not None else pool_ids(run)
     check_ids(run, ids)
+    relaxed = store.results("relax", run.hash_of("relax"), ids)
     done = store.done_ids(stage.name, h)
     todo = [cid for cid in ids if cid not in done]
     no_structure = [cid for cid in todo if relaxed.get(cid, {}).get("status") in (None, "failed")]
     if no_structure:
         store.write_results(stage.name, h, [(cid, "failed", None, "no relaxed structure") for cid in no_structure])
     artifacts = store.folder / "artifacts" / stage.name
-    beside = {name: run.results(name) for name in stage.after if name != "space"}
+    beside = {name: store.results(name, run.hash_of(name), ids) for name in stage.after if name != "space"}
 
     def context(cid: str) -> dict:  # the `after` stages' columns of this compound, for its figures
         out = {}
@@ -95,7 +95,8 @@ def run_campaign(run: StageRun) -> dict:
     Pareto set) only the ids it has no row for are computed and added, unless its inputs changed,
     which makes every row stale.
     """
-    stored = run.stored_summary()
+    states = run.input_states()  # what it reads, once: recorded at completion, compared at the next run
+    stored = run.stored_summary(states)
     ids = run.ids if run.ids is not None or not run.stage.pool else pool_ids(run)
     asked = ids
     if ids is not None:
@@ -125,7 +126,7 @@ def run_campaign(run: StageRun) -> dict:
     summary = {**out.summary, "computed": len(out.rows)}
     summary.setdefault("message", ", ".join(f"{k} {v}" for k, v in out.summary.items()
                                             if isinstance(v, (int, float, str))))
-    run.complete(len(run.results(run.stage.name)), summary)
+    run.complete(len(run.store.done_ids(run.stage.name, run.hash)), summary, states=states)
     return summary
 
 

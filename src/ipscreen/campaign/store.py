@@ -186,11 +186,15 @@ class Store:
             self.conn.executemany("INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?)",
                                   self._result_rows(stage, settings_hash, rows))
 
-    def results(self, stage: str, settings_hash: str) -> dict[str, dict]:
-        """{subject: {"status", "data", "reason"}} of one stage run."""
-        rows = self.conn.execute(
-            "SELECT compound_id, status, data, reason FROM results WHERE stage = ? AND settings_hash = ?",
-            (stage, settings_hash)).fetchall()
+    def results(self, stage: str, settings_hash: str, subjects: list[str] | None = None) -> dict[str, dict]:
+        """{subject: {"status", "data", "reason"}} of one stage run (of `subjects` only, when given: a MOBO
+        batch reads a few relaxed structures, not all of them)."""
+        sql = "SELECT compound_id, status, data, reason FROM results WHERE stage = ? AND settings_hash = ?"
+        if subjects is None:
+            rows = self.conn.execute(sql, (stage, settings_hash)).fetchall()
+        else:
+            rows = [r for s in dict.fromkeys(subjects)
+                    for r in self.conn.execute(sql + " AND compound_id = ?", (stage, settings_hash, s)).fetchall()]
         return {r[0]: {"status": r[1], "data": json.loads(r[2]) if r[2] else {}, "reason": r[3]} for r in rows}
 
     def done_ids(self, stage: str, settings_hash: str) -> set[str]:
@@ -202,14 +206,12 @@ class Store:
         """([count, digest of every (subject, status, data, reason)], newest created_at) of one stage run's
         results: the first changes when what is stored changes, not when the same result is written again."""
         digest = hashlib.blake2b(digest_size=8)
-        newest = None
+        n, newest = 0, None
         for row in self.conn.execute("SELECT compound_id, status, data, reason, created_at FROM results WHERE "
                                      "stage = ? AND settings_hash = ? ORDER BY compound_id", (stage, settings_hash)):
             data = json.loads(row[2]) if row[2] else None  # canonical: key order does not count
             digest.update(json.dumps([row[0], row[1], data, row[3]], sort_keys=True).encode())
-            newest = row[4] if newest is None else max(newest, row[4])
-        n = self.conn.execute("SELECT COUNT(*) FROM results WHERE stage = ? AND settings_hash = ?",
-                              (stage, settings_hash)).fetchone()[0]
+            n, newest = n + 1, row[4] if newest is None else max(newest, row[4])
         return [n, digest.hexdigest()], newest
 
     def result_counts(self) -> list[tuple[str, str, str, int]]:

@@ -42,6 +42,8 @@ def relaxed_system(structure, config, progress=None) -> list:
 
 def window_of(structure, config, progress=None) -> dict:
     """Electrochemical window (thermo/electrochem.window) of one structure, relaxed with its references."""
+    from pymatgen.analysis.phase_diagram import PhaseDiagram
+
     from ipscreen.errors import InputError
     from ipscreen.thermo.electrochem import window
     from ipscreen.thermo.hull import computed_entries
@@ -51,7 +53,7 @@ def window_of(structure, config, progress=None) -> dict:
     entries = computed_entries(relaxed_system(structure, config, progress), config.energy.corrections)
     target = next(e for e in entries if e.entry_id == "target")
     try:
-        return window(entries, target.composition.reduced_composition)
+        return window(PhaseDiagram(entries), target.composition.reduced_composition)
     except ValueError as exc:
         raise InputError(str(exc)) from None
 

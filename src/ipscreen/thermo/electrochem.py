@@ -24,11 +24,10 @@ LI = Element("Li")
 TOL = 1e-6  # Li per formula unit below which a step is no Li exchange
 
 
-def profile(entries: list, composition: Composition) -> list[dict]:
-    """Voltage ranges (V vs Li/Li+, low to high) of `composition` in the hull of `entries`: each
+def profile(diagram: PhaseDiagram, composition: Composition) -> list[dict]:
+    """Voltage ranges (V vs Li/Li+, low to high) of `composition` in the hull `diagram`: each
     {"v_min", "v_max" (None above the last step), "li_per_formula_unit" (Li taken up from
     the compound, + when reduced), "products" (pymatgen reduced formulas, Li-rich first)}."""
-    diagram = PhaseDiagram(entries)
     mu_li0 = diagram.el_refs[LI].energy_per_atom
     steps = diagram.get_element_profile(LI, composition)  # mu_Li from Li metal downwards
     out = []
@@ -44,9 +43,10 @@ def profile(entries: list, composition: Composition) -> list[dict]:
     return [r for r in out if r["v_max"] is None or r["v_max"] > 0]
 
 
-def window(entries: list, composition: Composition) -> dict:
-    """Reduction and oxidation limits (V vs Li/Li+) and the products on either side."""
-    ranges = profile(entries, composition)
+def window(diagram: PhaseDiagram, composition: Composition) -> dict:
+    """Reduction and oxidation limits (V vs Li/Li+) and the products on either side, in the hull
+    `diagram` of the composition's chemical system (Li included)."""
+    ranges = profile(diagram, composition)
     stable = [r for r in ranges if abs(r["li_per_formula_unit"]) < TOL]
     if not stable:  # decomposes with Li exchange at every voltage: a zero-width window
         raise ValueError(f"{composition.reduced_formula}: no voltage range without Li exchange")
@@ -70,20 +70,21 @@ def run(inp: StageInput) -> StageOutput:
     phases = [p for p in (relaxed_phase(relaxed, r["id"]) for r in inp.compounds) if p]
     entries = computed_entries(refs + phases, inp.energy.corrections)
     by_id = {e.entry_id: e for e in entries}
+    diagrams: dict[frozenset, PhaseDiagram] = {}  # one hull per chemical system, shared by its compounds
     rows = []
     for cid in ids:
         if cid not in by_id:
             rows.append((cid, "failed", None, "no relaxed structure"))
             continue
         comp = by_id[cid].composition
-        system = {el for el in comp.elements}
-        members = [e for e in entries if set(e.composition.elements) <= system]
+        system = frozenset(comp.elements)
+        if system not in diagrams:
+            diagrams[system] = PhaseDiagram([e for e in entries if set(e.composition.elements) <= system])
         try:
-            rows.append((cid, "done", window(members, comp.reduced_composition), ""))
+            rows.append((cid, "done", window(diagrams[system], comp.reduced_composition), ""))
         except ValueError as exc:
             rows.append((cid, "failed", None, str(exc)))
-    done = [r[2] for r in rows if r[1] == "done"]
-    message = f"{len(done)} of {len(rows)} compounds" + (
-        f"; oxidation limits {min(d['oxidation_limit_v'] for d in done):.2f}-"
-        f"{max(d['oxidation_limit_v'] for d in done):.2f} V" if done else "")
+    limits = [r[2]["oxidation_limit_v"] for r in rows if r[1] == "done" and r[2]["oxidation_limit_v"] is not None]
+    message = f"{sum(r[1] == 'done' for r in rows)} of {len(rows)} compounds" + (
+        f"; oxidation limits {min(limits):.2f}-{max(limits):.2f} V" if limits else "")
     return StageOutput(rows, {"compounds": len(rows), "message": message})
