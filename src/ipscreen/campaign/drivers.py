@@ -113,6 +113,8 @@ def run_campaign(run: StageRun) -> dict:
     compounds = run.store.compound_rows()
     inputs = {name: run.results(name) for name in run.stage.reads}
     for name in run.stage.inputs:
+        if not next(s for s in run.registry if s.name == name).per_compound:
+            continue
         missing = [r["id"] for r in compounds if r["id"] not in inputs[name]]
         if missing:
             raise StoreError(f"{len(missing)} compound(s) have no {name} results with these settings: run the "

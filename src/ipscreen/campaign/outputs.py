@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import math
 from pathlib import Path
 
 from ipscreen.campaign.config import Config
 from ipscreen.campaign.stages import stage_hash
 from ipscreen.campaign.store import Store
-from ipscreen.report.figures import window_profiles
+from ipscreen.report.figures import interface_curves, interface_heatmap, window_profiles
 
 N_WINDOW_PANELS = 6  # the paper's Fig. 6 shows six compounds
 
@@ -28,3 +29,33 @@ def write_window_outputs(config: Config, store: Store) -> dict[str, Path]:
     rows = {r["id"]: r for r in store.compound_rows([cid for cid, _ in done])}
     panels = [(rows[cid]["reduced_formula"], rows[cid]["space_group"], w) for cid, w in done]
     return {"fig6": window_profiles(panels, store.folder / "window_profiles.png")}
+
+
+def write_interface_outputs(config: Config, store: Store) -> dict[str, Path]:
+    """interfaces.csv (compounds x cathodes, eV/atom), interfaces_heatmap.png (Fig. 7b) and interfaces_vs_x.png
+    (Fig. 7a: every compound's reaction energy against x with the first cathode of the settings)."""
+    results = store.results("interfaces", stage_hash(config, "interfaces"))
+    done = sorted(((cid, r["data"]) for cid, r in results.items() if r["status"] == "done"),
+                  key=lambda item: (item[1]["reactions"][config.stage_settings("interfaces").cathodes[0]]
+                                    ["reaction_energy_ev_per_atom"], item[0]))
+    if not done:
+        return {}
+    cathodes = list(config.stage_settings("interfaces").cathodes)
+    rows = {r["id"]: r for r in store.compound_rows([cid for cid, _ in done])}
+    labels = [f"{rows[cid]['space_group']} {rows[cid]['reduced_formula']}" for cid, _ in done]
+    energies = [[d["reactions"][c]["reaction_energy_ev_per_atom"] for c in cathodes] for _cid, d in done]
+    table = store.folder / "interfaces.csv"
+    with open(table, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "formula", "space_group"] + [f"{c}_ev_per_atom" for c in cathodes]
+                        + [f"{c}_mixing_ratio" for c in cathodes] + [f"{c}_products" for c in cathodes])
+        for (cid, d) in done:
+            r = d["reactions"]
+            writer.writerow([cid, rows[cid]["reduced_formula"], rows[cid]["space_group"]]
+                            + [r[c]["reaction_energy_ev_per_atom"] for c in cathodes]
+                            + [r[c]["mixing_ratio"] for c in cathodes]
+                            + [" + ".join(r[c]["products"]) or "no reaction" for c in cathodes])
+    curves = [(label, d["reactions"][cathodes[0]]["curve"]) for label, (_cid, d) in zip(labels, done)]
+    return {"fig7a": interface_curves(curves, cathodes[0], store.folder / "interfaces_vs_x.png"),
+            "fig7b": interface_heatmap(labels, cathodes, energies, store.folder / "interfaces_heatmap.png"),
+            "interfaces": table}

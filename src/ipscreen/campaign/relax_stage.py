@@ -1,26 +1,62 @@
-"""The relax stage's driver: every compound and every reference phase of its chemical
-systems, in chunks of similar size through the executor (batched model calls)."""
+"""The relax stages' drivers, in chunks of similar size through the executor (batched model
+calls): `run` relaxes every compound and every reference phase of their chemical systems;
+`run_cathode_phases` the cathode-library phases the interfaces stage needs (the unions of its
+compounds' systems with the cathodes'), with the same backend and relaxation settings."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 
 from ipscreen.campaign.context import Progress, StageRun
+from ipscreen.campaign.drivers import check_ids, pool_ids
 from ipscreen.campaign.tasks import relax_chunk_task
 from ipscreen.structure_io import structure_to_dict
-from ipscreen.thermo.references import references_of
+from ipscreen.thermo.references import cathode_composition, cathode_phases, references_of
 
 
 def run(run: StageRun) -> dict:
     """Relax what is not relaxed yet with these settings (resumable); each finished chunk is
     committed at once. Chunks hold `relax.batch_size` structures of similar size."""
-    config, store, settings = run.config, run.store, run.settings
-    h = run.hash
+    store = run.store
     rows = store.compound_rows()
     refs = references_of(rows)
-    done = store.done_ids("relax", h)
+    done = store.done_ids("relax", run.hash)
     structures = {p.id: structure_to_dict(p.structure) for p in refs if p.id not in done}
     structures.update(store.structures([r["id"] for r in rows if r["id"] not in done]))
+    n = len(rows) + len(refs)
+    counts = _relax(run, structures, n, [p.id for p in refs])
+    return {"computed": len(structures), "total": n, "status": counts,
+            "message": f"{n:,} structures (compounds + reference phases), {len(structures):,} computed now; "
+                       f"{_counts(counts)}"}
+
+
+def run_cathode_phases(run: StageRun) -> dict:
+    """Relax the cathode-library phases of the unions of its compounds' chemical systems (`run.ids`, else
+    its pool: the MOBO Pareto set or the metastable compounds) with the interfaces stage's cathodes."""
+    ids = run.ids if run.ids is not None else pool_ids(run)
+    check_ids(run, ids)
+    cathodes = run.config.stage_settings("interfaces", run.registry).cathodes
+    elements = {"Li"} | {el.symbol for c in cathodes for el in cathode_composition(c).elements}
+    for r in run.store.compound_rows(ids):
+        elements |= set((r["x_elements"] + "," + r["z_elements"]).split(","))
+    phases = cathode_phases(elements)
+    done = run.store.done_ids(run.stage.name, run.hash)
+    structures = {p.id: structure_to_dict(p.structure) for p in phases if p.id not in done}
+    counts = _relax(run, structures, len(phases), [p.id for p in phases])
+    return {"computed": len(structures), "total": len(phases), "status": counts,
+            "message": f"{len(phases):,} cathode-library phases of {'-'.join(sorted(elements))}, "
+                       f"{len(structures):,} computed now; {_counts(counts)}"}
+
+
+def _counts(counts: dict) -> str:
+    return ", ".join(f"{counts[k]} {k}" for k in sorted(counts))
+
+
+def _relax(run: StageRun, structures: dict, n: int, references: list[str]) -> dict:
+    """Relax `structures` ({id: structure dict}) through the executor, store each chunk as it finishes,
+    mark the stage complete ({status: count} of everything it holds under these settings)."""
+    config, store, settings = run.config, run.store, run.config.relax
+    h = run.hash
     order = sorted(structures, key=lambda sid: (len(structures[sid]["species"]), sid))
     size = settings.batch_size
     common = {"energy": asdict(config.energy), "relax": asdict(settings)}
@@ -37,21 +73,17 @@ def run(run: StageRun) -> dict:
             data = dict(r)
             status, reason = data.pop("status"), data.pop("reason", "")
             out.append((sid, status, data, reason))
-        store.write_results("relax", h, out)  # one transaction per finished chunk
+        store.write_results(run.stage.name, h, out)  # one transaction per finished chunk
 
     if payloads:
         with run.executor_factory(config.cluster) as executor:
-            executor.run("relax", relax_chunk_task, payloads, on_result,
+            executor.run(run.stage.name, relax_chunk_task, payloads, on_result,
                          progress=_per_structure(run.progress, payloads) if run.progress else None)
-    n = len(rows) + len(refs)
-    run.complete(n, extra={"energy": asdict(config.energy), "relax": settings.physics(),
-                           "references": [p.id for p in refs]})
+    run.complete(n, extra={"energy": asdict(config.energy), "relax": settings.physics(), "references": references})
     counts: dict[str, int] = {}
-    for r in store.results("relax", h).values():
+    for r in store.results(run.stage.name, h).values():
         counts[r["status"]] = counts.get(r["status"], 0) + 1
-    done = ", ".join(f"{counts[k]} {k}" for k in sorted(counts))
-    return {"computed": len(structures), "total": n, "status": counts,
-            "message": f"{n:,} structures (compounds + reference phases), {len(structures):,} computed now; {done}"}
+    return counts
 
 
 def _per_structure(progress: Progress, payloads: dict) -> Progress:

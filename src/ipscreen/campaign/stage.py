@@ -81,6 +81,7 @@ class Stage:
     identity: Callable = field(default=_identity_default, repr=False)  # (config, settings, hash_of) -> own hash parts
     outputs: Any = None  # "module:callable" (config, store) -> {name: path}: files written after it ran (campaign/)
     help: str = ""  # longer help (the `ipscreen property` command text)
+    per_compound: bool = True  # its results are keyed by compound (False: by reference phase, cathode_phases)
 
     def __post_init__(self):
         if self.kind not in KINDS:

@@ -22,6 +22,7 @@ from ipscreen.errors import InputError
 
 DESCRIPTOR_VERSION = "EN110-VR244-PF1575-v2"  # bump when mobo/descriptors.py changes its vectors
 WINDOW_VERSION = "grand-potential-v1"  # bump when thermo/electrochem.py changes its numbers
+INTERFACE_VERSION = "mutual-reaction-v1"  # bump when thermo/interfaces.py changes its numbers
 
 
 def _relax_identity(config, settings, hash_of) -> list:
@@ -41,6 +42,14 @@ def _oracle_identity(stage_table: str, backend: bool):
 
 def _window_identity(config, settings, hash_of) -> list:
     return [{"mp2020": config.energy.corrections}, WINDOW_VERSION]
+
+
+def _cathode_phases_identity(config, settings, hash_of) -> list:  # the relax stage's settings, its library
+    return [asdict(config.energy), config.energy.package_version(), config.relax.physics(), "cathode-library"]
+
+
+def _interfaces_identity(config, settings, hash_of) -> list:
+    return [asdict(settings), {"mp2020": config.energy.corrections}, INTERFACE_VERSION]
 
 
 def _descriptors_identity(config, settings, hash_of) -> list:
@@ -115,6 +124,17 @@ REGISTRY: tuple[Stage, ...] = (
           columns=("reduction_limit_v", "oxidation_limit_v", "reduction_products", "oxidation_products"),
           figures=("window_profiles.png",), outputs="ipscreen.campaign.outputs:write_window_outputs",
           identity=_window_identity),
+    Stage("cathode_phases", "compound", "relax the cathode-library phases (cathodes and their competing phases) of "
+          "the interfaces' chemical systems with the energy backend", inputs=(), pool=("stability", "mobo"),
+          backend=True, per_compound=False, driver="ipscreen.campaign.relax_stage:run_cathode_phases",
+          identity=_cathode_phases_identity),
+    Stage("interfaces", "campaign", "reaction energy with cathodes (eV/atom, eq. 25; Fig. 7); on the MOBO Pareto set, "
+          "else the metastable compounds, or --ids", function="ipscreen.thermo.interfaces:run",
+          inputs=("relax", "cathode_phases"), pool=("stability", "mobo"), after=("cathode_phases",),
+          table="interfaces", settings="ipscreen.thermo.interfaces:InterfaceSettings",
+          columns=("interface_reaction_ev_per_atom", "interface_cathode"),
+          figures=("interfaces_vs_x.png", "interfaces_heatmap.png", "interfaces.csv"),
+          outputs="ipscreen.campaign.outputs:write_interface_outputs", identity=_interfaces_identity),
 )
 
 BY_NAME = {s.name: s for s in REGISTRY}

@@ -1,4 +1,5 @@
-"""`ipscreen analyze window FILE`: the electrochemical window of one structure."""
+"""`ipscreen analyze window|interface FILE`: the electrochemical window of one structure, and its
+reaction energy with cathodes."""
 
 from __future__ import annotations
 
@@ -15,20 +16,24 @@ analyze_app = typer.Typer(help="Analyses of one structure against the reference 
                           no_args_is_help=True)
 
 
-def relaxed_system(structure, config, progress=None) -> list:
+def relaxed_system(structure, config, progress=None, cathode_elements: frozenset = frozenset()) -> list:
     """The structure (id "target") and the reference phases of its elements, relaxed with the
-    configuration's backend and thresholds, as hull Phases; InputError if an element has no
-    reference phases, PropertyError if the structure's relaxation fails."""
+    configuration's backend and thresholds, as hull Phases; with `cathode_elements`, also the
+    cathode-library phases of the union of both. InputError if an element has no reference
+    phases, PropertyError if the structure's relaxation fails."""
     from dataclasses import asdict
 
     from ipscreen.campaign.tasks import relax_chunk_task
     from ipscreen.errors import PropertyError
     from ipscreen.structure_io import structure_from_dict, structure_to_dict
     from ipscreen.thermo.hull import Phase
-    from ipscreen.thermo.references import reference_phases
+    from ipscreen.thermo.references import cathode_phases, reference_phases
 
     elements = {el.symbol for el in structure.composition.elements}
-    structures = {p.id: structure_to_dict(p.structure) for p in reference_phases(elements)}
+    structures = {p.id: structure_to_dict(p.structure)
+                  for p in reference_phases(elements | cathode_elements, strict=not cathode_elements)}
+    if cathode_elements:
+        structures.update({p.id: structure_to_dict(p.structure) for p in cathode_phases(elements | cathode_elements)})
     structures["target"] = structure_to_dict(structure)
     payload = {"structures": structures, "energy": asdict(config.energy), "relax": asdict(config.relax)}
     if progress:
@@ -91,3 +96,57 @@ def window_cmd(
     typer.echo(f"oxidation_limit_v: {hi}")
     typer.echo(f"reduction_products: {' + '.join(out['reduction_products'])}")
     typer.echo(f"oxidation_products: {' + '.join(out['oxidation_products'])}")
+
+
+def interfaces_of(structure, config, cathodes: list[str], own: bool = False, progress=None) -> list[dict]:
+    """Reaction energy of one structure with each cathode (thermo/interfaces.reaction), everything relaxed."""
+    from ipscreen.errors import InputError
+    from ipscreen.thermo.hull import computed_entries
+    from ipscreen.thermo.interfaces import InterfaceHulls
+    from ipscreen.thermo.references import cathode_composition
+
+    comps = {name: cathode_composition(name) for name in cathodes}
+    if "Li" not in {el.symbol for el in structure.composition.elements}:
+        raise InputError("interfaces are computed for Li electrolytes")
+    cathode_elements = frozenset({"Li"} | {el.symbol for c in comps.values() for el in c.elements})
+    entries = computed_entries(relaxed_system(structure, config, progress, cathode_elements),
+                               config.energy.corrections)
+    target = next(e for e in entries if e.entry_id == "target")
+    try:
+        reactions = InterfaceHulls(entries).reactions(target.composition.reduced_composition, comps, own)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    return [{"cathode": name, **{k: v for k, v in r.items() if k != "curve"}, "curve": r["curve"]}
+            for name, r in reactions.items()]
+
+
+@analyze_app.command("interface")
+def interface_cmd(
+    structure: Path = typer.Argument(..., help="Structure file (CIF, POSCAR, extxyz...); relaxed first."),
+    cathode: str = typer.Option("all", "--cathode", help="A cathode of the library (NMC811, LiNiO2, LiCoO2, "
+                                "LiMnO2, LiFePO4), a formula, or 'all' (the settings' cathodes)."),
+    preset: Optional[str] = typer.Option(None, "--preset", "-p", help="Settings of this preset (default demo)."),
+    campaign: Optional[Path] = typer.Option(None, "--campaign", "-c", help="Settings of this campaign."),
+    as_json: bool = typer.Option(False, "--json", help="Print every value as JSON."),
+) -> None:
+    """Reaction energy with cathodes (eV/atom of mixture, eq. 25): the minimum over the mixing ratio x,
+    its x and products (hull of the relaxed structure, its reference phases and the cathode library)."""
+    from ipscreen.energy.threads import limit_threads
+
+    limit_threads()
+    config = _config(preset, campaign)
+    settings = config.stage_settings("interfaces")
+    names = list(settings.cathodes) if cathode == "all" else [cathode]
+    s = read_structure(structure)
+    with progress_bar("interfaces") as update:
+        out = interfaces_of(s, config, names, settings.reactant_energy == "own", progress=update)
+    if as_json:
+        public = [{k: v for k, v in r.items() if k != "curve"} | {"curve": r["curve"]} for r in out]
+        typer.echo(json.dumps(public if cathode == "all" else public[0], indent=1))
+        return
+    for r in out:
+        if r["mixing_ratio"] is None:
+            typer.echo(f"{r['cathode']}: no reaction (0 meV/atom at every mixing ratio)")
+        else:
+            typer.echo(f"{r['cathode']}: {1000 * r['reaction_energy_ev_per_atom']:.0f} meV/atom at x = "
+                       f"{r['mixing_ratio']:.3f} -> {' + '.join(r['products'])}")

@@ -15,6 +15,7 @@ lacks, and no convergence within the step cap.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -81,6 +82,11 @@ def _precheck(atoms, backend) -> RelaxResult | None:
     if d < MIN_DISTANCE:
         return RelaxResult("failed", f"atoms {d:.2f} Å apart in the starting structure (minimum {MIN_DISTANCE} Å)")
     return None
+
+
+# FrechetCellFilter takes the matrix logarithm of the cell deformation; scipy warns that it "may be inaccurate"
+# at errors of ~5e-13 (near-identity deformations of large cells), dozens of lines per relaxation in a log.
+warnings.filterwarnings("ignore", message="logm result may be inaccurate", category=RuntimeWarning)
 
 
 def _optimizer(atoms, settings: RelaxSettings):

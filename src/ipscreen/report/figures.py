@@ -309,3 +309,46 @@ def window_profiles(windows: list[tuple[str, str, dict]], path: Path | str, v_ma
     axes[-1, 0].set_xlabel("voltage vs Li/Li$^+$ (V)")
     axes[-1, 0].set_xlim(0, v_max)
     return _save(fig, path)
+
+
+def interface_curves(curves: list[tuple[str, list]], cathode: str, path: Path | str) -> Path:
+    """Fig. 7a: mutual reaction energy (meV/atom) against the mixing ratio x (the cathode's fraction) with one cathode,
+    one curve per compound ((label, [[x, eV/atom], ...]) from thermo/interfaces.reaction), minimum marked."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=150)
+    cmap = plt.get_cmap("tab20")
+    for n, (label, curve) in enumerate(curves):
+        xs = [p[0] for p in curve]
+        ys = [1000 * p[1] for p in curve]
+        color = cmap(n % 20)
+        ax.plot(xs, ys, "-o", ms=2.5, lw=1.2, color=color, label=label)
+        k = min(range(len(ys)), key=lambda i: ys[i])
+        ax.plot([xs[k]], [ys[k]], "*", ms=8, color=color)
+    ax.axhline(0, color="0.5", lw=0.6)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel(f"x (atomic fraction of {cathode})")
+    ax.set_ylabel(f"reaction energy with {cathode} (meV/atom)")
+    ax.grid(alpha=0.3, lw=0.5)
+    if curves:
+        ax.legend(fontsize=6, ncol=2 if len(curves) > 8 else 1, loc="lower left", frameon=False)
+    return _save(fig, path)
+
+
+def interface_heatmap(labels: list[str], cathodes: list[str], energies: list[list], path: Path | str) -> Path:
+    """Fig. 7b: minimum reaction energy (meV/atom) of each compound (row) with each cathode (column)."""
+    import numpy as np
+
+    plt = _pyplot()
+    values = np.array([[np.nan if e is None else 1000 * e for e in row] for row in energies], dtype=float)
+    fig, ax = plt.subplots(figsize=(1.2 * len(cathodes) + 2.8, 0.28 * len(labels) + 1.4), dpi=150)
+    low = np.nanmin(values) if np.isfinite(values).any() else -1.0
+    im = ax.imshow(values, cmap="Reds_r", vmin=min(low, -1.0), vmax=0, aspect="auto")
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            if np.isfinite(values[i, j]):
+                ax.text(j, i, f"{values[i, j]:.0f}", ha="center", va="center", fontsize=6,
+                        color="white" if values[i, j] < 0.6 * low else "black")
+    ax.set_xticks(range(len(cathodes)), cathodes, fontsize=7, rotation=30, ha="right")
+    ax.set_yticks(range(len(labels)), labels, fontsize=6)
+    fig.colorbar(im, ax=ax, label="reaction energy (meV/atom)", shrink=0.8)
+    return _save(fig, path)

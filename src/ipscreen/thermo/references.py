@@ -11,6 +11,13 @@
 
 All of them are starting structures: the campaign relaxes them with the same energy
 backend as the compounds, so systematic errors of the model cancel in E_d.
+
+The cathode library (``data/cathode_phases.json``, made by scripts/make_cathode_library.py,
+rules and sources there) holds the cathodes (NMC811, LiNiO2, LiCoO2, LiMnO2, LiFePO4) and
+the competing phases of their unions with the Li-X-Z systems: MP-stable phases of
+Li-{Co,Ni,Mn,Fe,P}-O, TM chalcogenides and halides, and phases built by ion substitution
+(sulfates, selenates, TM fluorides, ...) or ordering (NMC811 in a LiNiO2 supercell). Only
+the interfaces stage uses them (`cathode_phases`).
 """
 
 from __future__ import annotations
@@ -85,12 +92,54 @@ def all_reference_phases() -> tuple[ReferencePhase, ...]:
     return tuple(phases)
 
 
-def reference_phases(elements: Iterable[str]) -> list[ReferencePhase]:
-    """The reference phases whose elements all lie in `elements` (e.g. {"Li", "O", "Cl"})."""
+@lru_cache(maxsize=1)
+def _cathode_data() -> dict:
+    return _load("cathode_phases.json")
+
+
+@lru_cache(maxsize=1)
+def all_cathode_phases() -> tuple[ReferencePhase, ...]:
+    """Every phase of the cathode library (cathodes and their competing phases)."""
+    return tuple(ReferencePhase(e["id"], e["formula"], e["source"], structure_from_dict(e["structure"]))
+                 for e in _cathode_data()["phases"])
+
+
+def cathodes() -> dict[str, str]:
+    """{cathode name: composition} of the library's cathodes, e.g. {"NMC811": "Li12Ni10MnCoO24", ...}."""
+    return {name: c["composition"] for name, c in _cathode_data()["cathodes"].items()}
+
+
+def cathode_composition(name: str):
+    """pymatgen Composition of a cathode: a library name (NMC811, LiCoO2, ...) or any formula whose elements
+    the libraries cover (InputError otherwise)."""
+    from pymatgen.core import Composition
+
+    known = cathodes()
+    try:
+        comp = Composition(known.get(name, name))
+    except (ValueError, KeyError) as exc:
+        raise InputError(f"unknown cathode {name!r} (library: {', '.join(known)}; or give a formula)") from exc
+    covered = set().union(*(p.elements for p in all_cathode_phases() + all_reference_phases()))
+    missing = {el.symbol for el in comp.elements} - covered
+    if missing or not comp.elements:
+        raise InputError(f"cathode {name!r}: no reference phases for {', '.join(sorted(missing)) or 'it'} "
+                         f"(library: {', '.join(known)})")
+    return comp
+
+
+def cathode_phases(elements: Iterable[str]) -> list[ReferencePhase]:
+    """The cathode-library phases whose elements all lie in `elements`."""
+    wanted = set(elements)
+    return [p for p in all_cathode_phases() if p.elements <= wanted]
+
+
+def reference_phases(elements: Iterable[str], strict: bool = True) -> list[ReferencePhase]:
+    """The reference phases whose elements all lie in `elements` (e.g. {"Li", "O", "Cl"}); InputError for an
+    element they do not cover, unless not `strict` (the cathode library covers the others)."""
     wanted = set(elements)
     known = set().union(*(p.elements for p in all_reference_phases()))
     missing = wanted - known
-    if missing:
+    if missing and strict:
         raise InputError(f"no reference phases for element(s) {', '.join(sorted(missing))}")
     return [p for p in all_reference_phases() if p.elements <= wanted]
 
