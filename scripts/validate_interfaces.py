@@ -52,6 +52,7 @@ def main() -> None:
     parser.add_argument("--preset", default="demo")
     parser.add_argument("--cache", type=Path, default=Path("validate_interfaces_cache.json"))
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--committee", default="chgnet", help="second backend for the spread ('' for none)")
     parser.add_argument("--out", default="docs/validation.md")
     parser.add_argument("--figure", default="docs/figures/interfaces_table2.png")
     args = parser.parse_args()
@@ -94,25 +95,40 @@ def main() -> None:
         s = Structure.from_spacegroup("Pm-3m", Lattice.cubic(3.91 if z == "Cl" else 4.02), ["O", z, "Li"],
                                       [[.5, .5, .5], [0, 0, 0], [.5, .5, 0]])
         structures[f"simple:{name}"] = structure_to_dict(s)
-    cache = json.loads(args.cache.read_text()) if args.cache.exists() else {}
-    todo = sorted((sid for sid in structures if sid not in cache), key=lambda sid: len(structures[sid]["species"]))
-    print(f"{len(structures)} structures, {len(todo)} to relax", flush=True)
-    common = {"energy": asdict(config.energy), "relax": asdict(config.relax)}
-    chunks = [{"structures": {sid: structures[sid] for sid in todo[i::4 * args.workers]}, **common}
-              for i in range(min(len(todo), 4 * args.workers))]
-    with ProcessPoolExecutor(args.workers) as pool:
-        for result in pool.map(_relax, chunks):
-            cache.update(result)
-            args.cache.write_text(json.dumps(cache))
-            print(f"  {len(cache)} relaxed ({(time.time() - start) / 60:.1f} min)", flush=True)
+    def relax_all(structures: dict, energy, path: Path) -> dict:
+        cache = json.loads(path.read_text()) if path.exists() else {}
+        todo = sorted((sid for sid in structures if sid not in cache), key=lambda sid: len(structures[sid]["species"]))
+        print(f"{len(structures)} structures, {len(todo)} to relax with {energy.backend}", flush=True)
+        common = {"energy": asdict(energy), "relax": asdict(config.relax)}
+        chunks = [{"structures": {sid: structures[sid] for sid in todo[i::4 * args.workers]}, **common}
+                  for i in range(min(len(todo), 4 * args.workers))]
+        with ProcessPoolExecutor(args.workers) as pool:
+            for result in pool.map(_relax, chunks):
+                cache.update(result)
+                path.write_text(json.dumps(cache))
+                print(f"  {len(cache)} relaxed ({(time.time() - start) / 60:.1f} min)", flush=True)
+        return cache
+
+    cache = relax_all(structures, config.energy, args.cache)
     relax_minutes = (time.time() - start) / 60
 
-    phases = [Phase(sid, structure_from_dict(r["structure"]), r["energy_ev"]) for sid, r in cache.items()
-              if r["status"] != "failed" and sid in structures]
-    entries = computed_entries(phases, config.energy.corrections)
+    def hulls_of(cache: dict, mp2020: bool):
+        phases = [Phase(sid, structure_from_dict(r["structure"]), r["energy_ev"]) for sid, r in cache.items()
+                  if r["status"] != "failed" and sid in structures]
+        entries = computed_entries(phases, mp2020)
+        library = [e for e in entries if not e.entry_id.startswith("simple:")]
+        return entries, library, InterfaceHulls([e for e in library if not e.entry_id.startswith(("n1-", "n2-", "ninf-"))])
+
+    entries, library, hulls = hulls_of(cache, config.energy.corrections)
     own = {e.entry_id: e for e in entries}
-    library = [e for e in entries if not e.entry_id.startswith("simple:")]
-    hulls = InterfaceHulls([e for e in library if not e.entry_id.startswith(("n1-", "n2-", "ninf-"))])
+    second = None
+    if args.committee:
+        from ipscreen.campaign.settings import CommitteeSettings
+
+        energy2 = CommitteeSettings(args.committee).energy()
+        cache2 = relax_all({sid: r["structure"] for sid, r in cache.items() if r["status"] != "failed"}, energy2,
+                           args.cache.with_name(args.cache.stem + f"_{args.committee}.json"))
+        second = hulls_of(cache2, energy2.corrections)[2]
     cathodes = {name: cathode_composition(name) for name in CATHODES}
 
     # 1. Table 2 x cathodes
@@ -160,6 +176,28 @@ def main() -> None:
                      f"({len(heavy)}), over O-only compounds {1000 * sum(oxide) / len(oxide):.0f} ({len(oxide)}); "
                      f"most reactive O-only {1000 * min(oxide):.0f}, least reactive S/Se/Te {1000 * max(heavy):.0f}.")
     lines.append(f"- LiNiO2 reacts more strongly than LiMnO2 with {ni_gt_mn} of {len(rows)} compounds.")
+
+    if second is not None:
+        from ipscreen.thermo.interfaces import REACTS
+
+        lines += ["", f"With {args.committee} as the second backend (`[committee]`; relaxed from the first backend's "
+                  "structures): per cathode the mean and largest |difference| over the Table 2 compounds, and the "
+                  f"calls that change (one backend below -{1000 * REACTS:.0f} meV/atom, the other not).", "",
+                  f"| cathode | mean spread (meV/atom) | largest | calls that change | {args.committee}: NMC811 checks |",
+                  "| --- | --- | --- | --- | --- |"]
+        other = {label: second.reactions(own[compounds[label].id].composition.reduced_composition, cathodes)
+                 for label in rows}
+        checks = "; ".join(f"{f} {1000 * other[k]['NMC811']['reaction_energy_ev_per_atom']:.0f}"
+                           for f in PAPER_NMC811 for k in rows if k.split()[1] == f)
+        for n, name in enumerate(CATHODES):
+            spreads = [abs(rows[k][name]["reaction_energy_ev_per_atom"] - other[k][name]["reaction_energy_ev_per_atom"])
+                       for k in rows]
+            changed = [k for k in rows if (rows[k][name]["reaction_energy_ev_per_atom"] < -REACTS)
+                       != (other[k][name]["reaction_energy_ev_per_atom"] < -REACTS)]
+            lines.append(f"| {name} | {1000 * sum(spreads) / len(spreads):.0f} | {1000 * max(spreads):.0f} | "
+                         f"{len(changed)} of {len(rows)}{': ' + ', '.join(changed[:4]) if changed else ''} | "
+                         f"{checks if n == 0 else ''} |")
+            print(lines[-1], flush=True)
 
     # 2. against MP
     lines += ["", "### The cathode library against the Materials Project", "",

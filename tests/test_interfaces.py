@@ -130,3 +130,43 @@ def test_analyze_interface_command(tmp_path):
     assert r["cathode"] == "LiCoO2" and -0.01 < r["reaction_energy_ev_per_atom"] <= 0
     bad = run_cli("analyze", "interface", path, "--cathode", "LiXqO2")
     assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1 and "Xq" in bad.stderr
+
+
+def test_window_and_interfaces_carry_the_spread_of_a_second_backend(tmp_path):
+    """[committee] backend = "chgnet": the committee stage relaxes, from SevenNet-0's structures, the pool
+    compounds, the Li-O-Cl-Br references and the relaxed cathode phases with CHGNet; the window and the
+    interfaces then carry CHGNet's numbers, their |difference| and the uncertain flags."""
+    from ipscreen.campaign.runner import run
+
+    folder = tmp_path / "c"
+    shutil.copytree(FIXTURE, folder)
+    with open(folder / "campaign.toml", "a") as fh:
+        fh.write('\n[interfaces]\ncathodes = ["LiCoO2"]\n\n[committee]\nbackend = "chgnet"\n')
+    summary = run(folder, stages=["window", "interfaces"])
+    assert summary["committee"]["computed"] > 0 and "chgnet" in summary["committee"]["message"]
+    conn = sqlite3.connect(folder / "ipscreen.sqlite")
+    rows = {(stage, sid): json.loads(d) for stage, sid, d in conn.execute(
+        "SELECT stage, compound_id, data FROM results WHERE stage IN ('relax', 'committee', 'window', 'interfaces') "
+        "AND status != 'failed'")}
+    conn.close()
+    committee = {sid: d for (stage, sid), d in rows.items() if stage == "committee"}
+    assert all(d["backend"]["backend"] == "chgnet" for d in committee.values())
+    assert any(sid.startswith("ref:Co") for sid in committee) and any(sid.startswith("ninf-") for sid in committee)
+    li = committee["ref:Li"]["energy_ev_per_atom"]
+    assert abs(li - rows[("relax", "ref:Li")]["energy_ev_per_atom"]) > 1e-3  # another model's energy
+    windows = [d for (stage, _sid), d in rows.items() if stage == "window"]
+    assert len(windows) == 5
+    for w in windows:
+        other = w["committee"]
+        assert other["backend"].startswith("chgnet") and isinstance(w["window_uncertain"], bool)
+        assert w["oxidation_limit_spread_v"] == pytest.approx(abs(w["oxidation_limit_v"] - other["oxidation_limit_v"]),
+                                                              abs=1e-6)
+        assert 2.0 < other["oxidation_limit_v"] < 3.6  # Li2O -> Li2O2 for CHGNet too
+    for (stage, _sid), d in rows.items():
+        if stage == "interfaces":
+            r = d["reactions"]["LiCoO2"]
+            assert r["spread_ev_per_atom"] == pytest.approx(abs(r["reaction_energy_ev_per_atom"]
+                                                                - r["committee_ev_per_atom"]), abs=1e-6)
+            assert d["interface_uncertain"] == r["uncertain"]
+    header = (folder / "table.csv").read_text().splitlines()[0]
+    assert "oxidation_limit_spread_v" in header and "interface_uncertain" in header

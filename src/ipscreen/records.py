@@ -24,6 +24,7 @@ class StageInput:
     energy: Any  # the campaign's energy settings (backend, model, corrections)
     folder: Path | None = None  # campaign folder, for figures
     ids: list[str] | None = None  # compounds asked for (`--ids`); None: the stage chooses (e.g. its pool)
+    committee: Any = None  # energy settings of the second backend ([committee]) whose results it reads, or None
 
 
 @dataclass

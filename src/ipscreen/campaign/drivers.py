@@ -40,6 +40,13 @@ def check_ids(run: StageRun, ids: list[str]) -> None:
         raise InputError(f"unknown compound id(s) in this campaign: {', '.join(unknown[:5])}")
 
 
+def committee_energy(run: StageRun):
+    """Energy settings of the campaign's second backend ([committee]) if the stage reads its results, else None."""
+    if "committee" not in run.stage.reads:
+        return None
+    return run.config.stage_settings("committee", run.registry).energy()
+
+
 def run_compound(run: StageRun) -> dict:
     """Run a compound stage's `calc` on `run.ids` (default: its pool) from their relaxed
     structures, one task per compound through the executor, each result committed as it
@@ -120,7 +127,7 @@ def run_campaign(run: StageRun) -> dict:
             raise StoreError(f"{len(missing)} compound(s) have no {name} results with these settings: run the "
                              f"{name} stage")
     out: StageOutput = resolve(run.stage.function)(
-        StageInput(run.settings, compounds, inputs, run.config.energy, run.store.folder, ids))
+        StageInput(run.settings, compounds, inputs, run.config.energy, run.store.folder, ids, committee_energy(run)))
     if stored is not None:  # more ids, same inputs: add their rows to the others
         run.store.write_results(run.stage.name, run.hash, out.rows)
     else:

@@ -48,14 +48,18 @@ def write_interface_outputs(config: Config, store: Store) -> dict[str, Path]:
     with open(table, "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["id", "formula", "space_group"] + [f"{c}_ev_per_atom" for c in cathodes]
-                        + [f"{c}_mixing_ratio" for c in cathodes] + [f"{c}_products" for c in cathodes])
+                        + [f"{c}_mixing_ratio" for c in cathodes] + [f"{c}_products" for c in cathodes]
+                        + [f"{c}_spread_ev_per_atom" for c in cathodes] + [f"{c}_uncertain" for c in cathodes])
         for (cid, d) in done:
             r = d["reactions"]
             writer.writerow([cid, rows[cid]["reduced_formula"], rows[cid]["space_group"]]
                             + [r[c]["reaction_energy_ev_per_atom"] for c in cathodes]
                             + [r[c]["mixing_ratio"] for c in cathodes]
-                            + [" + ".join(r[c]["products"]) or "no reaction" for c in cathodes])
+                            + [" + ".join(r[c]["products"]) or "no reaction" for c in cathodes]
+                            + [r[c].get("spread_ev_per_atom", "") for c in cathodes]
+                            + [r[c].get("uncertain", "") for c in cathodes])
     curves = [(label, d["reactions"][cathodes[0]]["curve"]) for label, (_cid, d) in zip(labels, done)]
+    flags = [[bool(d["reactions"][c].get("uncertain")) for c in cathodes] for _cid, d in done]
     return {"fig7a": interface_curves(curves, cathodes[0], store.folder / "interfaces_vs_x.png"),
-            "fig7b": interface_heatmap(labels, cathodes, energies, store.folder / "interfaces_heatmap.png"),
+            "fig7b": interface_heatmap(labels, cathodes, energies, store.folder / "interfaces_heatmap.png", flags),
             "interfaces": table}

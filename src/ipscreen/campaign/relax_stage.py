@@ -48,18 +48,50 @@ def run_cathode_phases(run: StageRun) -> dict:
                        f"{len(structures):,} computed now; {_counts(counts)}"}
 
 
+def run_committee(run: StageRun) -> dict:
+    """Relax with the second backend ([committee]), from the first backend's relaxed structures, what the
+    window and interfaces stages read for their compounds (`run.ids`, else their pool): the compounds, the
+    compounds on the hull of their chemical systems, the reference phases of those systems and the relaxed
+    cathode-library phases. Nothing without a second backend."""
+    energy = run.settings.energy()
+    if energy is None:
+        return {"computed": 0, "message": "no second backend (set backend = \"chgnet\", for example, in the "
+                                          "campaign file's committee table)"}
+    ids = run.ids if run.ids is not None else pool_ids(run)
+    check_ids(run, ids)
+    rows = run.store.compound_rows()
+    systems = {frozenset((r["x_elements"] + "," + r["z_elements"]).split(",")) for r in rows if r["id"] in set(ids)}
+    stable = {cid for cid, r in run.results("stability").items()
+              if r["status"] == "done" and r["data"]["e_above_hull_ev_per_atom"] <= 1e-9}
+    subjects = set(ids) | {r["id"] for r in rows if r["id"] in stable and any(
+        set((r["x_elements"] + "," + r["z_elements"]).split(",")) <= s for s in systems)}
+    chosen = [r for r in rows if r["id"] in subjects]
+    subjects |= {p.id for p in references_of(chosen)} if chosen else set()
+    first = {**run.results("relax"), **run.results("cathode_phases")}
+    subjects |= {sid for sid in run.results("cathode_phases")}
+    done = run.store.done_ids(run.stage.name, run.hash)
+    structures = {sid: first[sid]["data"]["structure"] for sid in sorted(subjects)
+                  if sid not in done and first.get(sid, {}).get("status") not in (None, "failed")}
+    counts = _relax(run, structures, len(subjects), sorted(s for s in subjects if s.startswith("ref:")), energy)
+    return {"computed": len(structures), "total": len(subjects), "status": counts,
+            "message": f"{len(subjects):,} structures with {energy.backend} {energy.model}, {len(structures):,} "
+                       f"computed now; {_counts(counts)}"}
+
+
 def _counts(counts: dict) -> str:
     return ", ".join(f"{counts[k]} {k}" for k in sorted(counts))
 
 
-def _relax(run: StageRun, structures: dict, n: int, references: list[str]) -> dict:
-    """Relax `structures` ({id: structure dict}) through the executor, store each chunk as it finishes,
-    mark the stage complete ({status: count} of everything it holds under these settings)."""
+def _relax(run: StageRun, structures: dict, n: int, references: list[str], energy=None) -> dict:
+    """Relax `structures` ({id: structure dict}) with `energy` (default: the campaign's backend) through the
+    executor, store each chunk as it finishes, mark the stage complete ({status: count} of everything it holds
+    under these settings)."""
     config, store, settings = run.config, run.store, run.config.relax
+    energy = energy or config.energy
     h = run.hash
     order = sorted(structures, key=lambda sid: (len(structures[sid]["species"]), sid))
     size = settings.batch_size
-    common = {"energy": asdict(config.energy), "relax": asdict(settings)}
+    common = {"energy": asdict(energy), "relax": asdict(settings)}
     payloads = {}
     for start in range(0, len(order), size):
         ids = order[start:start + size]
@@ -79,7 +111,7 @@ def _relax(run: StageRun, structures: dict, n: int, references: list[str]) -> di
         with run.executor_factory(config.cluster) as executor:
             executor.run(run.stage.name, relax_chunk_task, payloads, on_result,
                          progress=_per_structure(run.progress, payloads) if run.progress else None)
-    run.complete(n, extra={"energy": asdict(config.energy), "relax": settings.physics(), "references": references})
+    run.complete(n, extra={"energy": asdict(energy), "relax": settings.physics(), "references": references})
     counts: dict[str, int] = {}
     for r in store.results(run.stage.name, h).values():
         counts[r["status"]] = counts.get(r["status"], 0) + 1

@@ -49,6 +49,34 @@ class EnergySettings:
 
 
 @dataclass(frozen=True)
+class CommitteeSettings:
+    """[committee]: a second energy backend (e.g. "chgnet" next to SevenNet-0) that relaxes, from the first
+    backend's relaxed structures, the compounds and phases the window and interfaces stages use, so each of
+    their numbers carries the spread between the two. Empty backend: no second backend (the default)."""
+
+    backend: str = ""
+    model: str = ""
+    mp2020: bool | None = None
+
+    @classmethod
+    def from_table(cls, table):
+        s = _from_table(cls, table, "committee")
+        if s.mp2020 is not None and not isinstance(s.mp2020, bool):
+            raise InputError(f"[committee] mp2020 must be true or false, not {s.mp2020!r}")
+        return s
+
+    def energy(self) -> EnergySettings | None:
+        """The second backend's energy settings (its default model), None when there is none."""
+        if not self.backend:
+            return None
+        from ipscreen.energy.backends import BACKENDS
+
+        spec = BACKENDS.get(self.backend)
+        model = self.model or (spec.default_model if spec else "")
+        return EnergySettings(self.backend, model, self.mp2020)
+
+
+@dataclass(frozen=True)
 class RelaxStageSettings:
     """Relaxation thresholds: fmax in eV/Å (paper: 0.01), step cap, optimiser, symmetry constraint,
     rattle (Å, default 0: the starting structure as built, as the paper's VASP relaxations).

@@ -41,7 +41,7 @@ def _oracle_identity(stage_table: str, backend: bool):
 
 
 def _window_identity(config, settings, hash_of) -> list:
-    return [{"mp2020": config.energy.corrections}, WINDOW_VERSION]
+    return [{"mp2020": config.energy.corrections}, WINDOW_VERSION] + _committee_part(config)
 
 
 def _cathode_phases_identity(config, settings, hash_of) -> list:  # the relax stage's settings, its library
@@ -49,7 +49,21 @@ def _cathode_phases_identity(config, settings, hash_of) -> list:  # the relax st
 
 
 def _interfaces_identity(config, settings, hash_of) -> list:
-    return [asdict(settings), {"mp2020": config.energy.corrections}, INTERFACE_VERSION]
+    return [asdict(settings), {"mp2020": config.energy.corrections}, INTERFACE_VERSION] + _committee_part(config)
+
+
+def _committee_part(config) -> list:
+    """The second backend's settings, in the hash of the stages that read it (nothing without one, so the
+    window's hash is the one it had before [committee] existed)."""
+    energy = config.stage_settings("committee").energy()
+    return [{"committee": asdict(energy)}] if energy else []
+
+
+def _committee_identity(config, settings, hash_of) -> list:
+    energy = settings.energy()
+    if energy is None:
+        return ["none"]
+    return [asdict(energy), energy.package_version(), config.relax.physics(), "committee"]
 
 
 def _descriptors_identity(config, settings, hash_of) -> list:
@@ -118,21 +132,28 @@ REGISTRY: tuple[Stage, ...] = (
           settings="ipscreen.campaign.mobo_stage:MoboSettings",
           figures=("mobo_progress.png", "mobo_pareto.png", "mobo_pareto.html"), filter_key="pareto",
           driver="ipscreen.campaign.mobo_stage:run", identity=_mobo_identity),
-    Stage("window", "campaign", "electrochemical window vs Li/Li+ (V): limits and products (Fig. 6); on the "
-          "MOBO Pareto set, else the metastable compounds, or --ids",
-          function="ipscreen.thermo.electrochem:run", inputs=("relax",), pool=("stability", "mobo"),
-          columns=("reduction_limit_v", "oxidation_limit_v", "reduction_products", "oxidation_products"),
-          figures=("window_profiles.png",), outputs="ipscreen.campaign.outputs:write_window_outputs",
-          identity=_window_identity),
     Stage("cathode_phases", "compound", "relax the cathode-library phases (cathodes and their competing phases) of "
           "the interfaces' chemical systems with the energy backend", inputs=(), pool=("stability", "mobo"),
           backend=True, per_compound=False, driver="ipscreen.campaign.relax_stage:run_cathode_phases",
           identity=_cathode_phases_identity),
+    Stage("committee", "compound", "relax with a second backend ([committee]) what window and interfaces read, "
+          "for the spread of their numbers", inputs=("relax",), pool=("stability", "mobo"), table="committee",
+          settings="ipscreen.campaign.settings:CommitteeSettings", per_compound=False,
+          driver="ipscreen.campaign.relax_stage:run_committee", identity=_committee_identity),
+    Stage("window", "campaign", "electrochemical window vs Li/Li+ (V): limits and products (Fig. 6); on the "
+          "MOBO Pareto set, else the metastable compounds, or --ids",
+          function="ipscreen.thermo.electrochem:run", inputs=("relax",), pool=("stability", "mobo"),
+          after=("committee",),
+          columns=("reduction_limit_v", "oxidation_limit_v", "reduction_products", "oxidation_products",
+                   "oxidation_limit_spread_v", "window_uncertain"),
+          figures=("window_profiles.png",), outputs="ipscreen.campaign.outputs:write_window_outputs",
+          identity=_window_identity),
     Stage("interfaces", "campaign", "reaction energy with cathodes (eV/atom, eq. 25; Fig. 7); on the MOBO Pareto set, "
           "else the metastable compounds, or --ids", function="ipscreen.thermo.interfaces:run",
-          inputs=("relax", "cathode_phases"), pool=("stability", "mobo"), after=("cathode_phases",),
+          inputs=("relax", "cathode_phases"), pool=("stability", "mobo"), after=("cathode_phases", "committee"),
           table="interfaces", settings="ipscreen.thermo.interfaces:InterfaceSettings",
-          columns=("interface_reaction_ev_per_atom", "interface_cathode"),
+          columns=("interface_reaction_ev_per_atom", "interface_cathode", "interface_reaction_spread_ev_per_atom",
+                   "interface_uncertain"),
           figures=("interfaces_vs_x.png", "interfaces_heatmap.png", "interfaces.csv"),
           outputs="ipscreen.campaign.outputs:write_interface_outputs", identity=_interfaces_identity),
 )

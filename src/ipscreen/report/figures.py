@@ -334,8 +334,10 @@ def interface_curves(curves: list[tuple[str, list]], cathode: str, path: Path | 
     return _save(fig, path)
 
 
-def interface_heatmap(labels: list[str], cathodes: list[str], energies: list[list], path: Path | str) -> Path:
-    """Fig. 7b: minimum reaction energy (meV/atom) of each compound (row) with each cathode (column)."""
+def interface_heatmap(labels: list[str], cathodes: list[str], energies: list[list], path: Path | str,
+                      flags: list[list] | None = None) -> Path:
+    """Fig. 7b: minimum reaction energy (meV/atom) of each compound (row) with each cathode (column); a cell
+    whose `flags` entry is true (the two backends disagree on whether it reacts) is marked with "?"."""
     import numpy as np
 
     plt = _pyplot()
@@ -346,7 +348,8 @@ def interface_heatmap(labels: list[str], cathodes: list[str], energies: list[lis
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
             if np.isfinite(values[i, j]):
-                ax.text(j, i, f"{values[i, j]:.0f}", ha="center", va="center", fontsize=6,
+                mark = "?" if flags and flags[i][j] else ""
+                ax.text(j, i, f"{values[i, j]:.0f}{mark}", ha="center", va="center", fontsize=6,
                         color="white" if values[i, j] < 0.6 * low else "black")
     ax.set_xticks(range(len(cathodes)), cathodes, fontsize=7, rotation=30, ha="right")
     ax.set_yticks(range(len(labels)), labels, fontsize=6)

@@ -60,31 +60,68 @@ def window(diagram: PhaseDiagram, composition: Composition) -> dict:
             "profile": ranges}
 
 
-def run(inp: StageInput) -> StageOutput:
-    """The window of every compound asked for (`inp.ids`; default: all), from the relaxed compounds
-    and reference phases of its chemical system (MP2020 corrections as for E_d)."""
-    relaxed = inp.inputs["relax"]
-    ids = inp.ids if inp.ids is not None else [r["id"] for r in inp.compounds]
-
-    refs = [p for p in (relaxed_phase(relaxed, ref.id) for ref in references_of(inp.compounds)) if p]
-    phases = [p for p in (relaxed_phase(relaxed, r["id"]) for r in inp.compounds) if p]
-    entries = computed_entries(refs + phases, inp.energy.corrections)
+def _windows(relaxed: dict, compounds: list[dict], ids: list[str], mp2020: bool) -> dict:
+    """{id: window dict or the reason it has none} from relaxed results ({subject: stored result})."""
+    refs = [p for p in (relaxed_phase(relaxed, ref.id) for ref in references_of(compounds)) if p]
+    phases = [p for p in (relaxed_phase(relaxed, r["id"]) for r in compounds) if p]
+    entries = computed_entries(refs + phases, mp2020)
     by_id = {e.entry_id: e for e in entries}
     diagrams: dict[frozenset, PhaseDiagram] = {}  # one hull per chemical system, shared by its compounds
-    rows = []
+    out: dict = {}
     for cid in ids:
         if cid not in by_id:
-            rows.append((cid, "failed", None, "no relaxed structure"))
+            out[cid] = "no relaxed structure"
             continue
         comp = by_id[cid].composition
         system = frozenset(comp.elements)
         if system not in diagrams:
             diagrams[system] = PhaseDiagram([e for e in entries if set(e.composition.elements) <= system])
         try:
-            rows.append((cid, "done", window(diagrams[system], comp.reduced_composition), ""))
+            out[cid] = window(diagrams[system], comp.reduced_composition)
         except ValueError as exc:
-            rows.append((cid, "failed", None, str(exc)))
+            out[cid] = str(exc)
+    return out
+
+
+def with_committee(w: dict, other, backend: str) -> dict:
+    """The window `w` with the second backend's (`other`: a window dict, or why it has none): its limits,
+    `oxidation_limit_spread_v` (|difference|, None where either has no upper limit) and `window_uncertain`
+    (the two disagree on the products at either limit or on the reduction limit)."""
+    if not isinstance(other, dict):
+        return {**w, "committee": {"backend": backend, "reason": other}, "oxidation_limit_spread_v": None,
+                "window_uncertain": None}
+    a, b = w["oxidation_limit_v"], other["oxidation_limit_v"]
+    uncertain = (sorted(w["reduction_products"]) != sorted(other["reduction_products"])
+                 or sorted(w["oxidation_products"]) != sorted(other["oxidation_products"])
+                 or abs(w["reduction_limit_v"] - other["reduction_limit_v"]) > 0.01 or (a is None) != (b is None))
+    keep = ("reduction_limit_v", "oxidation_limit_v", "reduction_products", "oxidation_products")
+    return {**w, "committee": {"backend": backend, **{k: other[k] for k in keep}},
+            "oxidation_limit_spread_v": None if a is None or b is None else round(abs(a - b), 6),
+            "window_uncertain": bool(uncertain)}
+
+
+def run(inp: StageInput) -> StageOutput:
+    """The window of every compound asked for (`inp.ids`; default: all), from the relaxed compounds
+    and reference phases of its chemical system (MP2020 corrections as for E_d); with a second backend
+    (`inp.committee`), also its window and the spread between the two."""
+    ids = inp.ids if inp.ids is not None else [r["id"] for r in inp.compounds]
+    first = _windows(inp.inputs["relax"], inp.compounds, ids, inp.energy.corrections)
+    second = None
+    if inp.committee is not None:
+        second = _windows(inp.inputs.get("committee") or {}, inp.compounds, ids, inp.committee.corrections)
+    rows = []
+    for cid in ids:
+        w = first[cid]
+        if not isinstance(w, dict):
+            rows.append((cid, "failed", None, w))
+            continue
+        if second is not None:
+            w = with_committee(w, second[cid], f"{inp.committee.backend} {inp.committee.model}")
+        rows.append((cid, "done", w, ""))
     limits = [r[2]["oxidation_limit_v"] for r in rows if r[1] == "done" and r[2]["oxidation_limit_v"] is not None]
     message = f"{sum(r[1] == 'done' for r in rows)} of {len(rows)} compounds" + (
         f"; oxidation limits {min(limits):.2f}-{max(limits):.2f} V" if limits else "")
+    if second is not None:
+        flagged = sum(bool(r[2].get("window_uncertain")) for r in rows if r[1] == "done")
+        message += f"; {flagged} uncertain between {inp.energy.backend} and {inp.committee.backend}"
     return StageOutput(rows, {"compounds": len(rows), "message": message})

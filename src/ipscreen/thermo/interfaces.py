@@ -29,12 +29,15 @@ from pymatgen.core import Composition
 
 from ipscreen.errors import InputError
 from ipscreen.records import StageInput, StageOutput
-from ipscreen.thermo.hull import computed_entries, pretty_formula, relaxed_phase
+from ipscreen.thermo.hull import computed_entries, relaxed_phase
 from ipscreen.thermo.references import all_cathode_phases, cathode_composition, references_of
 
 DEFAULT_CATHODES = ("NMC811", "LiNiO2", "LiCoO2", "LiMnO2", "LiFePO4")  # the paper's Fig. 7b
 REACTANT_ENERGIES = ("hull", "own")
 NO_REACTION = 1e-6  # eV/atom: a minimum above -NO_REACTION is no reaction (numerical zero of the hull)
+# eV/atom: "reacts" for the two-backend check; the paper calls reactions above -10 meV/atom low reactivity
+# (O-bearing ip SEs with LiCoO2, Fig. 7b text)
+REACTS = 0.010
 
 
 @dataclass
@@ -66,7 +69,7 @@ def reaction(diagram: PhaseDiagram, electrolyte: Composition, cathode: Compositi
     if e > -NO_REACTION:  # no mixing ratio reacts: the two are in equilibrium
         return {"reaction_energy_ev_per_atom": 0.0, "mixing_ratio": None, "products": [], "reaction": "no reaction",
                 "curve": curve}
-    products = sorted({pretty_formula(c) for c in rxn.products})
+    products = sorted({c.reduced_formula for c in rxn.products})  # pymatgen's: Li2SO4, not a Li-X-Z ordering
     return {"reaction_energy_ev_per_atom": round(e, 6), "mixing_ratio": round(x, 6), "products": products,
             "reaction": str(rxn), "curve": curve}
 
@@ -100,40 +103,82 @@ def summarize(reactions: dict) -> dict:
             "interface_cathode": worst, "reactions": reactions}
 
 
+def with_committee(result: dict, other, backend: str) -> dict:
+    """`summarize`'s result with the second backend's reactions (`other`: {cathode: reaction}, or why there are
+    none): per cathode its energy, `spread_ev_per_atom` (|difference|) and `uncertain` (one backend says it
+    reacts, below -REACTS, the other not); `interface_reaction_spread_ev_per_atom` of the most reactive cathode
+    and `interface_uncertain` if any cathode's call is."""
+    if not isinstance(other, dict):
+        return {**result, "committee": {"backend": backend, "reason": other},
+                "interface_reaction_spread_ev_per_atom": None, "interface_uncertain": None}
+    reactions = {}
+    for name, r in result["reactions"].items():
+        a, b = r["reaction_energy_ev_per_atom"], other[name]["reaction_energy_ev_per_atom"]
+        reactions[name] = {**r, "committee_ev_per_atom": b, "spread_ev_per_atom": round(abs(a - b), 6),
+                           "uncertain": (a < -REACTS) != (b < -REACTS)}
+    return {**result, "reactions": reactions, "committee": {"backend": backend},
+            "interface_reaction_spread_ev_per_atom": reactions[result["interface_cathode"]]["spread_ev_per_atom"],
+            "interface_uncertain": any(r["uncertain"] for r in reactions.values())}
+
+
+def _hulls(relaxed: dict, library: dict, compounds: list[dict], wanted: set, mp2020: bool) -> InterfaceHulls:
+    """Hulls from the relaxed Li-X-Z references, cathode-library phases and compounds whose elements lie in
+    `wanted` (relaxed and library: {subject: stored result})."""
+    phases = [relaxed_phase(relaxed, ref.id) for ref in references_of(compounds)]
+    phases += [relaxed_phase(library, p.id) for p in all_cathode_phases()]
+    phases += [relaxed_phase(relaxed, r["id"]) for r in compounds  # compounds of the systems asked about
+               if set((r["x_elements"] + "," + r["z_elements"]).split(",")) <= wanted]
+    return InterfaceHulls(computed_entries([p for p in phases if p is not None and
+                                            {el.symbol for el in p.structure.composition.elements} <= wanted], mp2020))
+
+
+def _reactions(hulls: InterfaceHulls, ids: list[str], cathodes: dict, own: bool) -> dict:
+    """{id: {cathode: reaction} or the reason there is none}."""
+    by_id = {e.entry_id: e for e in hulls.entries}
+    out: dict = {}
+    for cid in ids:
+        if cid not in by_id:
+            out[cid] = "no relaxed structure"
+            continue
+        try:
+            out[cid] = hulls.reactions(by_id[cid].composition.reduced_composition, cathodes, own)
+        except ValueError as exc:  # e.g. an element's reference phase failed to relax: no hull
+            out[cid] = str(exc)
+    return out
+
+
 def run(inp: StageInput) -> StageOutput:
     """The reaction of every compound asked for (`inp.ids`; default: all) with each cathode of the settings,
-    from the relaxed compounds, Li-X-Z reference phases (relax stage) and cathode library (cathode_phases)."""
+    from the relaxed compounds, Li-X-Z reference phases (relax stage) and cathode library (cathode_phases);
+    with a second backend (`inp.committee`), also its reactions and the spread between the two."""
     settings: InterfaceSettings = inp.settings
-    relaxed, library = inp.inputs["relax"], inp.inputs["cathode_phases"]
     ids = inp.ids if inp.ids is not None else [r["id"] for r in inp.compounds]
     cathodes = {name: cathode_composition(name) for name in settings.cathodes}
-
+    own = settings.reactant_energy == "own"
     by_id = {r["id"]: r for r in inp.compounds}
     wanted = {el for cid in ids if cid in by_id for el in (by_id[cid]["x_elements"] + "," +
                                                               by_id[cid]["z_elements"]).split(",")}
     wanted |= {"Li"} | {el.symbol for c in cathodes.values() for el in c.elements}
-    phases = [relaxed_phase(relaxed, ref.id) for ref in references_of(inp.compounds)]
-    phases += [relaxed_phase(library, p.id) for p in all_cathode_phases()]
-    phases += [relaxed_phase(relaxed, r["id"]) for r in inp.compounds  # compounds of the systems asked about
-               if set((r["x_elements"] + "," + r["z_elements"]).split(",")) <= wanted]
-    entries = computed_entries([p for p in phases if p is not None and
-                                {el.symbol for el in p.structure.composition.elements} <= wanted],
-                               inp.energy.corrections)
-    own = {e.entry_id: e for e in entries}
-    hulls = InterfaceHulls(entries)
+    first = _reactions(_hulls(inp.inputs["relax"], inp.inputs["cathode_phases"], inp.compounds, wanted,
+                              inp.energy.corrections), ids, cathodes, own)
+    second = None
+    if inp.committee is not None:
+        alt = inp.inputs.get("committee") or {}
+        second = _reactions(_hulls(alt, alt, inp.compounds, wanted, inp.committee.corrections), ids, cathodes, own)
     rows = []
     for cid in ids:
-        if cid not in own:
-            rows.append((cid, "failed", None, "no relaxed structure"))
+        if not isinstance(first[cid], dict):
+            rows.append((cid, "failed", None, first[cid]))
             continue
-        try:
-            reactions = hulls.reactions(own[cid].composition.reduced_composition, cathodes,
-                                        settings.reactant_energy == "own")
-        except ValueError as exc:  # e.g. an element's reference phase failed to relax: no hull
-            rows.append((cid, "failed", None, str(exc)))
-            continue
-        rows.append((cid, "done", summarize(reactions), ""))
+        result = summarize(first[cid])
+        if second is not None:
+            result = with_committee(result, second[cid], f"{inp.committee.backend} {inp.committee.model}")
+        rows.append((cid, "done", result, ""))
     energies = [r[2]["interface_reaction_ev_per_atom"] for r in rows if r[1] == "done"]
     message = f"{len(energies)} of {len(rows)} compounds x {len(cathodes)} cathodes" + (
-        f"; strongest reaction {1000 * min(energies):.0f} meV/atom" if energies else "")
+        f"; strongest reaction {1000 * min(energies):.0f} meV/atom" if energies and min(energies) < 0 else
+        "; no reactions" if energies else "")
+    if second is not None:
+        flagged = sum(bool(r[2].get("interface_uncertain")) for r in rows if r[1] == "done")
+        message += f"; {flagged} uncertain between {inp.energy.backend} and {inp.committee.backend}"
     return StageOutput(rows, {"compounds": len(rows), "message": message})
