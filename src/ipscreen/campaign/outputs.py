@@ -9,7 +9,7 @@ from pathlib import Path
 from ipscreen.campaign.config import Config
 from ipscreen.campaign.stages import stage_hash
 from ipscreen.campaign.store import Store
-from ipscreen.report.figures import interface_curves, interface_heatmap, window_profiles
+from ipscreen.report.figures import interface_curves, interface_heatmap, synthesis_fronts, window_profiles
 
 N_WINDOW_PANELS = 6  # the paper's Fig. 6 shows six compounds
 
@@ -63,3 +63,35 @@ def write_interface_outputs(config: Config, store: Store) -> dict[str, Path]:
     return {"fig7a": interface_curves(curves, cathodes[0], store.folder / "interfaces_vs_x.png"),
             "fig7b": interface_heatmap(labels, cathodes, energies, store.folder / "interfaces_heatmap.png", flags),
             "interfaces": table}
+
+
+N_SYNTHESIS_PANELS = 6  # the paper's Fig. 10 shows six targets
+
+
+def write_synthesis_outputs(config: Config, store: Store) -> dict[str, Path]:
+    """synthesis_routes.csv (Table 3: the Pareto-front routes of every target, labelled Δ1, Δ2, ...) and
+    synthesis_routes.png (Fig. 10, up to six targets, fewest front routes' competing phases first)."""
+    results = store.results("synthesis", stage_hash(config, "synthesis"))
+    done = sorted(((cid, r["data"]) for cid, r in results.items() if r["status"] == "done"),
+                  key=lambda item: (item[1]["synthesis_competing_phases"] is None,
+                                    item[1]["synthesis_competing_phases"] or 0, item[0]))
+    if not done:
+        return {}
+    rows = {r["id"]: r for r in store.compound_rows([cid for cid, _ in done])}
+    table = store.folder / "synthesis_routes.csv"
+    label = 0
+    with open(table, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["route", "id", "formula", "space_group", "reaction", "precursors", "released_gases",
+                         "reaction_energy_ev_per_atom", "nucleation_barrier_ev", "barrier_low_ev", "barrier_high_ev",
+                         "competing_phases", "competing", "front_depends_on_energy"])
+        for cid, d in done[:N_SYNTHESIS_PANELS] + done[N_SYNTHESIS_PANELS:]:
+            for r in sorted((r for r in d["routes"] if r["pareto"]), key=lambda r: r["competing_phases"]):
+                label += 1
+                writer.writerow([f"Δ{label}", cid, rows[cid]["reduced_formula"], rows[cid]["space_group"], r["reaction"],
+                                 " + ".join(r["precursors"]), " + ".join(r["released_gases"]),
+                                 r["reaction_energy_ev_per_atom"], r["nucleation_barrier"], *r["barrier_range"],
+                                 r["competing_phases"], " + ".join(r["competing"]), r["front_depends_on_energy"]])
+    panels = [(f"{rows[cid]['space_group']} {rows[cid]['reduced_formula']}", d["routes"])
+              for cid, d in done[:N_SYNTHESIS_PANELS]]
+    return {"fig10": synthesis_fronts(panels, store.folder / "synthesis_routes.png"), "table3": table}

@@ -11,7 +11,7 @@ from ipscreen.campaign.context import Progress, StageRun
 from ipscreen.campaign.drivers import check_ids, pool_ids
 from ipscreen.campaign.tasks import relax_chunk_task
 from ipscreen.structure_io import structure_to_dict
-from ipscreen.thermo.references import cathode_composition, cathode_phases, references_of
+from ipscreen.thermo.references import all_precursor_phases, cathode_composition, cathode_phases, references_of
 
 
 def run(run: StageRun) -> dict:
@@ -46,6 +46,22 @@ def run_cathode_phases(run: StageRun) -> dict:
     return {"computed": len(structures), "total": len(phases), "status": counts,
             "message": f"{len(phases):,} cathode-library phases of {'-'.join(sorted(elements))}, "
                        f"{len(structures):,} computed now; {_counts(counts)}"}
+
+
+def run_precursor_phases(run: StageRun) -> dict:
+    """Relax the precursor-library phases (carbon sources, chlorine oxides, LiClO4) in the synthesis spaces of its
+    compounds (`run.ids`, else its pool): their elements plus the synthesis stage's added ones (C, O)."""
+    ids = run.ids if run.ids is not None else pool_ids(run)
+    check_ids(run, ids)
+    added = set(run.config.stage_settings("synthesis", run.registry).add_elements)
+    spaces = [set((r["x_elements"] + "," + r["z_elements"]).split(",")) | {"Li"} | added
+              for r in run.store.compound_rows(ids)]
+    phases = [p for p in all_precursor_phases() if any(p.elements <= s for s in spaces)]
+    done = run.store.done_ids(run.stage.name, run.hash)
+    structures = {p.id: structure_to_dict(p.structure) for p in phases if p.id not in done}
+    counts = _relax(run, structures, len(phases), [p.id for p in phases])
+    return {"computed": len(structures), "total": len(phases), "status": counts,
+            "message": f"{len(phases):,} precursor-library phases, {len(structures):,} computed now; {_counts(counts)}"}
 
 
 def run_committee(run: StageRun) -> dict:

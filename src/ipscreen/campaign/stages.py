@@ -23,6 +23,7 @@ from ipscreen.errors import InputError
 DESCRIPTOR_VERSION = "EN110-VR244-PF1575-v2"  # bump when mobo/descriptors.py changes its vectors
 WINDOW_VERSION = "grand-potential-v1"  # bump when thermo/electrochem.py changes its numbers
 INTERFACE_VERSION = "mutual-reaction-v1"  # bump when thermo/interfaces.py changes its numbers
+SYNTHESIS_VERSION = "cnt-routes-v1"  # bump when synthesis/ changes its numbers
 
 
 def _relax_identity(config, settings, hash_of) -> list:
@@ -50,6 +51,14 @@ def _cathode_phases_identity(config, settings, hash_of) -> list:  # the relax st
 
 def _interfaces_identity(config, settings, hash_of) -> list:
     return [asdict(settings), {"mp2020": config.energy.corrections}, INTERFACE_VERSION] + _committee_part(config)
+
+
+def _precursor_phases_identity(config, settings, hash_of) -> list:  # the relax stage's settings, its library
+    return [asdict(config.energy), config.energy.package_version(), config.relax.physics(), "precursor-library"]
+
+
+def _synthesis_identity(config, settings, hash_of) -> list:
+    return [asdict(settings), {"mp2020": config.energy.corrections}, SYNTHESIS_VERSION]
 
 
 def _committee_part(config) -> list:
@@ -156,6 +165,17 @@ REGISTRY: tuple[Stage, ...] = (
                    "interface_uncertain"),
           figures=("interfaces_vs_x.png", "interfaces_heatmap.png", "interfaces.csv"),
           outputs="ipscreen.campaign.outputs:write_interface_outputs", identity=_interfaces_identity),
+    Stage("precursor_phases", "compound", "relax the synthesis precursors the reference library lacks (carbon "
+          "sources, chlorine oxides, LiClO4) with the energy backend", inputs=(), pool=("stability", "mobo"),
+          backend=True, per_compound=False, driver="ipscreen.campaign.relax_stage:run_precursor_phases",
+          identity=_precursor_phases_identity),
+    Stage("synthesis", "campaign", "solid-state synthesis routes (Fig. 10, Table 3): nucleation barrier and competing "
+          "phases, Pareto front; on the MOBO Pareto set, else the metastable compounds, or --ids",
+          function="ipscreen.synthesis.analysis:run", inputs=("relax", "precursor_phases"), pool=("stability", "mobo"),
+          after=("precursor_phases",), table="synthesis", settings="ipscreen.synthesis.routes:SynthesisSettings",
+          columns=("synthesis_route", "synthesis_competing_phases", "synthesis_barrier", "synthesis_front_routes"),
+          figures=("synthesis_routes.png", "synthesis_routes.csv"),
+          outputs="ipscreen.campaign.outputs:write_synthesis_outputs", identity=_synthesis_identity),
 )
 
 BY_NAME = {s.name: s for s in REGISTRY}

@@ -150,3 +150,63 @@ def interface_cmd(
         else:
             typer.echo(f"{r['cathode']}: {1000 * r['reaction_energy_ev_per_atom']:.0f} meV/atom at x = "
                        f"{r['mixing_ratio']:.3f} -> {' + '.join(r['products'])}")
+
+
+def synthesis_of(structure, config, settings, progress=None) -> list[dict]:
+    """Synthesis routes (synthesis/analysis.analyse) of one structure, relaxed with the phases of its space."""
+    from dataclasses import asdict
+
+    from ipscreen.campaign.tasks import relax_chunk_task
+    from ipscreen.errors import PropertyError
+    from ipscreen.structure_io import structure_from_dict, structure_to_dict
+    from ipscreen.synthesis.analysis import analyse, library_phases, space_of
+    from ipscreen.thermo.hull import Phase, computed_entries
+
+    space = space_of({el.symbol for el in structure.composition.elements}, settings)
+    structures = {p.id: structure_to_dict(p.structure) for p in library_phases(space)}
+    structures["target"] = structure_to_dict(structure)
+    if progress:
+        progress(f"relaxing {len(structures)} structures", 0, 1)
+    results = relax_chunk_task({"structures": structures, "energy": asdict(config.energy),
+                                "relax": asdict(config.relax)})["results"]
+    if results["target"]["status"] == "failed":
+        raise PropertyError(f"relaxation failed: {results['target']['reason']}")
+    phases = [Phase(sid, structure_from_dict(r["structure"]), r["energy_ev"]) for sid, r in results.items()
+              if r["status"] != "failed"]
+    if progress:
+        progress("routes (lattice matching of each precursor)", 0, 1)
+    return analyse("target", computed_entries(phases, config.energy.corrections),
+                   {p.id: p.structure for p in phases}, settings)
+
+
+@analyze_app.command("synthesis")
+def synthesis_cmd(
+    structure: Path = typer.Argument(..., help="Structure file (CIF, POSCAR, extxyz...); relaxed first."),
+    temperature: Optional[float] = typer.Option(None, "--temperature", "-T", help="K (default: the settings', 1000)."),
+    preset: Optional[str] = typer.Option(None, "--preset", "-p", help="Settings of this preset (default demo)."),
+    campaign: Optional[Path] = typer.Option(None, "--campaign", "-c", help="Settings of this campaign."),
+    as_json: bool = typer.Option(False, "--json", help="Print every route as JSON."),
+) -> None:
+    """Solid-state synthesis routes (paper Fig. 10, Table 3): every balanced reaction from the paper's precursors
+    with its free energy (eV/atom), nucleation barrier (eV) and competing phases, and the Pareto front."""
+    from dataclasses import replace
+
+    from ipscreen.energy.threads import limit_threads
+
+    limit_threads()
+    config = _config(preset, campaign)
+    settings = config.stage_settings("synthesis")
+    if temperature is not None:
+        settings = replace(settings, temperature_k=temperature)
+        settings.validate()
+    s = read_structure(structure)
+    with progress_bar("synthesis") as update:
+        routes = synthesis_of(s, config, settings, progress=update)
+    if as_json:
+        typer.echo(json.dumps({"temperature_k": settings.temperature_k, "routes": routes}, indent=1))
+        return
+    front = sorted((r for r in routes if r["pareto"]), key=lambda r: r["competing_phases"])
+    typer.echo(f"{len(routes)} routes at {settings.temperature_k:.0f} K; Pareto front (competing phases, barrier eV):")
+    for n, r in enumerate(front, 1):
+        flag = " (depends on the energy error)" if r["front_depends_on_energy"] else ""
+        typer.echo(f"  Δ{n}: {r['reaction']}  [{r['competing_phases']}, {r['nucleation_barrier']:.3g}]{flag}")

@@ -355,3 +355,35 @@ def interface_heatmap(labels: list[str], cathodes: list[str], energies: list[lis
     ax.set_yticks(range(len(labels)), labels, fontsize=6)
     fig.colorbar(im, ax=ax, label="reaction energy (meV/atom)", shrink=0.8)
     return _save(fig, path)
+
+
+def synthesis_fronts(panels: list[tuple[str, list[dict]]], path: Path | str) -> Path:
+    """Fig. 10: every route of each target as (competing phases, nucleation barrier on a log axis), the Pareto
+    front dashed and its routes labelled Δ1, Δ2, ... in order (labels continue across panels, as in Table 3)."""
+    plt = _pyplot()
+    n = max(1, len(panels))
+    cols = min(3, n)
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), dpi=150, squeeze=False)
+    label = 0
+    for ax, (title, routes) in zip(axes.flat, panels):
+        finite = [r for r in routes if r["nucleation_barrier"] is not None]
+        ax.scatter([r["competing_phases"] for r in finite], [r["nucleation_barrier"] for r in finite], s=12,
+                   color="0.55", alpha=0.7, lw=0)
+        front = sorted((r for r in finite if r["pareto"]), key=lambda r: r["competing_phases"])
+        ax.plot([r["competing_phases"] for r in front], [r["nucleation_barrier"] for r in front], "--o", color="#d62728",
+                ms=4, lw=1.2)
+        for r in front:
+            label += 1
+            ax.annotate(f"Δ{label}", (r["competing_phases"], r["nucleation_barrier"]), textcoords="offset points",
+                        xytext=(4, 4), fontsize=7, color="#d62728")
+        ax.set_yscale("log")
+        space_group, _, formula = title.rpartition(" ")
+        ax.set_title(f"{space_group} {pretty_formula(formula)}".strip(), fontsize=9)
+        ax.set_xlabel("competing phases", fontsize=8)
+        ax.set_ylabel("nucleation barrier (eV)", fontsize=8)
+        ax.grid(alpha=0.3, lw=0.5)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    fig.tight_layout()
+    return _save(fig, path)

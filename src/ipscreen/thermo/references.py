@@ -133,6 +133,24 @@ def cathode_phases(elements: Iterable[str]) -> list[ReferencePhase]:
     return [p for p in all_cathode_phases() if p.elements <= wanted]
 
 
+@lru_cache(maxsize=1)
+def _precursor_data() -> dict:
+    return _load("precursor_phases.json")
+
+
+@lru_cache(maxsize=1)
+def all_precursor_phases() -> tuple[ReferencePhase, ...]:
+    """The synthesis precursors the base library lacks (carbon sources, chlorine oxides, LiClO4;
+    data/precursor_phases.json)."""
+    return tuple(ReferencePhase(e["id"], e["formula"], e["source"], structure_from_dict(e["structure"]))
+                 for e in _precursor_data()["phases"])
+
+
+def precursor_classes() -> dict[str, list[str]]:
+    """{class: [formulas]} of the paper's synthesis precursors (binaries, carbon, elements, oxyhalogen, gases)."""
+    return dict(_precursor_data()["precursors"])
+
+
 def reference_phases(elements: Iterable[str], strict: bool = True) -> list[ReferencePhase]:
     """The reference phases whose elements all lie in `elements` (e.g. {"Li", "O", "Cl"}); InputError for an
     element they do not cover, unless not `strict` (the cathode library covers the others)."""

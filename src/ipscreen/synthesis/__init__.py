@@ -1,0 +1,1 @@
+"""Solid-state synthesis routes (Aykol, Montoya, Hummelshøj, JACS 2021)."""

@@ -1,0 +1,60 @@
+"""Heterogeneous nucleation barrier of a target on its solid precursors (paper eqs. 26-32; Aykol,
+Montoya, Hummelshøj, JACS 143, 9244 (2021), as their piro code evaluates it).
+
+    ΔG* = 16π γ³ f(S) / (3 ΔG_v²),   f(S) = (2 - 3S + S³) / 4,   S = 1 - q_sim - q_epi  (clipped to [-1, 1])
+    ΔG** = ΔG* + c q_sim    (the activation term: c = 10 eV, piro's `transport_constant`)
+
+ΔG_v is the reaction free energy per volume of the target (eV/Å³), γ the target's surface energy
+(2 J/m², piro's default). q_epi and q_sim are each the minimum over the route's solid precursors, as
+piro takes them. The barrier is in eV (the paper's "a.u."); no reaction with ΔG >= 0 has a finite one.
+
+q_epi: lattice matching of precursor (film) on target (substrate) with pymatgen's `SubstrateAnalyzer`
+(Miller indices up to 2, its default ZSL tolerances, 400 Å² largest area): the smallest matching
+supercell area (Å²) over all matches, divided by 1000 Å² and capped at 1 (1: no match), piro's
+normalisation.
+"""
+
+from __future__ import annotations
+
+import math
+
+J_PER_M2_TO_EV_PER_A2 = 0.0624150907  # 1 J/m² in eV/Å² (1 eV = 1.602176634e-19 J, 1 m² = 1e20 Å²)
+EPITAXY_NORM_A2 = 1000.0  # Å²: piro's normalisation of the minimal matching area
+MAX_MILLER = 2  # piro's film_max_miller and substrate_max_miller
+
+
+def shape_factor(s: float) -> float:
+    """f(S) = (2 - 3S + S³)/4 with S clipped to [-1, 1]: 0 (complete wetting) to 1 (homogeneous nucleation)."""
+    s = min(1.0, max(-1.0, s))
+    return (2 - 3 * s + s ** 3) / 4
+
+
+def barrier(dg_ev_per_atom: float, atoms_per_a3: float, q_sim: float, q_epi: float, gamma_j_per_m2: float = 2.0,
+            transport_constant_ev: float = 10.0) -> dict:
+    """Nucleation barrier of one route (eq. 27 plus the activation term of eq. 31), eV: {"barrier", "g_star",
+    "activation", "f", "s", "dg_v_ev_per_a3"}; barrier inf when the reaction free energy is not negative.
+    `atoms_per_a3`: atoms per Å³ of the target."""
+    s = 1.0 - q_sim - q_epi
+    f = shape_factor(s)
+    activation = transport_constant_ev * q_sim
+    dg_v = dg_ev_per_atom * atoms_per_a3
+    if dg_ev_per_atom >= 0:
+        return {"barrier": math.inf, "g_star": math.inf, "activation": activation, "f": f, "s": s, "dg_v_ev_per_a3": dg_v}
+    sigma = gamma_j_per_m2 * J_PER_M2_TO_EV_PER_A2
+    g_star = 16 * math.pi * sigma ** 3 * f / (3 * dg_v ** 2)
+    return {"barrier": g_star + activation, "g_star": g_star, "activation": activation, "f": f, "s": s,
+            "dg_v_ev_per_a3": dg_v}
+
+
+def q_epi(precursor, target) -> float:
+    """Epitaxial mismatch of a precursor (film) on the target (substrate), in [0, 1]: smallest matching area (Å²)
+    over every orientation pair up to Miller index 2, / 1000 Å², capped at 1; 1 when nothing matches."""
+    from pymatgen.analysis.interfaces.substrate_analyzer import SubstrateAnalyzer
+    from pymatgen.symmetry.analyzer import SymmetryUndeterminedError
+
+    analyzer = SubstrateAnalyzer(film_max_miller=MAX_MILLER, substrate_max_miller=MAX_MILLER)
+    try:
+        areas = [m.match_area for m in analyzer.calculate(precursor, target, lowest=False)]
+    except SymmetryUndeterminedError:  # spglib finds no symmetry (a badly distorted cell): no orientation to match
+        return 1.0
+    return min(1.0, min(areas) / EPITAXY_NORM_A2) if areas else 1.0

@@ -1,0 +1,87 @@
+"""Solid-state synthesis routes (Fig. 10, Table 3) on real SevenNet-0 energies of the Li-O-Cl-Br fixture campaign."""
+
+import json
+import math
+import sqlite3
+from pathlib import Path
+
+import pytest
+from pymatgen.core import Composition, Lattice, Structure
+
+from ipscreen.structure_io import structure_from_dict
+from ipscreen.synthesis.nucleation import J_PER_M2_TO_EV_PER_A2, barrier, q_epi, shape_factor
+from ipscreen.synthesis.reactions import competing_phases, enumerate_routes
+from ipscreen.synthesis.routes import RELEASABLE, pareto_front
+from ipscreen.synthesis.thermo import gas_species, species_at
+from ipscreen.thermo.hull import Phase, computed_entries
+
+FIXTURE = Path(__file__).parent / "fixtures" / "campaign_v0"  # relaxed Li-O-Cl-Br phases (SevenNet-0)
+LI3OCL = "ninf-65b7e739f0ae"  # Pm-3m Li3OCl of the fixture
+
+
+@pytest.fixture(scope="module")
+def li_o_cl():
+    """Species at 1000 K of the fixture's relaxed Li-O-Cl phases and Li3OCl, with the gases."""
+    conn = sqlite3.connect(f"file:{FIXTURE / 'ipscreen.sqlite'}?immutable=1", uri=True)
+    rows = conn.execute("SELECT compound_id, data FROM results WHERE stage = 'relax'").fetchall()
+    conn.close()
+    phases = [Phase(sid, structure_from_dict(json.loads(d)["structure"]), json.loads(d)["energy_ev"]) for sid, d in rows]
+    entries = [e for e in computed_entries(phases, mp2020=True)
+               if {el.symbol for el in e.composition.elements} <= {"Li", "O", "Cl"}]
+    species = species_at(entries, 1000.0)
+    species.update(gas_species(1000.0))
+    return species
+
+
+def test_balanced_routes_conserve_mass_and_release_gas(li_o_cl):
+    """Li2O2 + LiCl -> Li3OCl + 1/2 O2 is found with those coefficients; every route conserves every element;
+    its free energy is the sum over reactants and products per atom of Li3OCl."""
+    species = li_o_cl
+    target = species[LI3OCL]
+    precursors = [s for k, s in species.items() if k.startswith("ref:") and s.formula in ("Li2O", "Li2O2", "LiCl")]
+    routes = enumerate_routes(target, precursors + [species["gas:O2"]], ["Cl", "Li", "O"], RELEASABLE)
+    by_reactants = {tuple(sorted(species[r].formula for r in route.reactants)): route for route in routes}
+    peroxide = by_reactants[("Li2O2", "LiCl")]
+    assert {species[r].formula: n for r, n in peroxide.reactants.items()} == pytest.approx({"Li2O2": 1, "LiCl": 1})
+    assert {species[g].formula: n for g, n in peroxide.released.items()} == pytest.approx({"O2": 0.5})
+    for route in routes:
+        left = sum((Composition(species[r].formula) * n for r, n in route.reactants.items()), Composition())
+        right = Composition(target.formula) + sum((Composition(species[g].formula) * n for g, n in route.released.items()),
+                                                  Composition())
+        assert all(left[el] == pytest.approx(right[el], abs=1e-8) for el in set(left) | set(right))
+        by_hand = (target.dg_ev + sum(species[g].dg_ev * n for g, n in route.released.items())
+                   - sum(species[r].dg_ev * n for r, n in route.reactants.items())) / target.atoms
+        assert route.dg_ev_per_atom == pytest.approx(by_hand, abs=1e-9)
+    # Li2O2 gives off O2 to Li2O at 1000 K (the peroxide decomposes): Li2O competes on that route
+    competing = competing_phases(peroxide, target, species, [s for s in species.values() if not s.gas], ["Cl", "Li", "O"])
+    assert "Li2O" in [species[c].formula for c, _dg in competing]
+
+
+def test_barrier_matches_a_hand_calculation():
+    """eqs. 27-31 by hand: S = 1 - q_sim - q_epi, f(S) = (2 - 3S + S^3)/4, ΔG* = 16π γ^3 f / (3 ΔG_v^2), plus 10 eV q_sim."""
+    dg, density, q_sim, q_epi_ = -0.1, 0.08, 0.2, 0.05
+    sigma = 2.0 * 0.0624150907  # 2 J/m^2 in eV/Å^2
+    s = 1 - q_sim - q_epi_
+    f = (2 - 3 * s + s ** 3) / 4
+    by_hand = 16 * math.pi * sigma ** 3 * f / (3 * (dg * density) ** 2) + 10 * q_sim
+    out = barrier(dg, density, q_sim, q_epi_)
+    assert out["barrier"] == pytest.approx(by_hand, rel=1e-12) and out["f"] == pytest.approx(f)
+    assert J_PER_M2_TO_EV_PER_A2 == pytest.approx(1 / 16.021766, rel=1e-6)
+    assert barrier(0.01, density, q_sim, q_epi_)["barrier"] == math.inf  # no driving force, no nucleation
+    assert shape_factor(1.0) == 0 and shape_factor(-1.0) == 1 and shape_factor(-3.0) == 1  # S clipped to [-1, 1]
+
+
+def test_q_epi_is_smaller_for_a_lattice_matched_pair():
+    """Li3OCl on itself matches on its 15.3 Å² face; I2O5 (monoclinic) needs a far larger cell; both in [0, 1]."""
+    from ipscreen.thermo.references import all_reference_phases
+
+    li3ocl = Structure.from_spacegroup("Pm-3m", Lattice.cubic(3.91), ["O", "Cl", "Li"], [[.5, .5, .5], [0, 0, 0], [.5, .5, 0]])
+    i2o5 = next(p.structure for p in all_reference_phases() if p.formula == "I2O5")
+    matched, mismatched = q_epi(li3ocl, li3ocl), q_epi(i2o5, li3ocl)
+    assert 0 <= matched < mismatched <= 1
+    assert matched == pytest.approx(3.91 ** 2 / 1000, rel=1e-3)
+
+
+def test_pareto_front_keeps_one_route_per_count_with_falling_barriers():
+    points = [(0, 100.0), (0, 50.0), (1, 60.0), (1, 10.0), (2, 20.0), (3, 1.0), (3, math.inf)]
+    assert pareto_front(points) == [1, 3, 5]
