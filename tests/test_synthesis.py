@@ -85,3 +85,57 @@ def test_q_epi_is_smaller_for_a_lattice_matched_pair():
 def test_pareto_front_keeps_one_route_per_count_with_falling_barriers():
     points = [(0, 100.0), (0, 50.0), (1, 60.0), (1, 10.0), (2, 20.0), (3, 1.0), (3, math.inf)]
     assert pareto_front(points) == [1, 3, 5]
+
+
+ROUTE_KEYS = {"reaction", "precursors", "released_gases", "reaction_energy_ev_per_atom", "nucleation_barrier",
+              "competing_phases", "competing", "pareto", "barrier_range", "front_depends_on_energy", "q_epi", "q_sim"}
+
+
+def test_synthesis_stage_on_li3ocl(tmp_path):
+    """precursor_phases relaxes the carbon sources, chlorine oxides and LiClO4 of the Li-O-Cl-Br-C space; the
+    synthesis stage on Li3OCl stores every route with the issue's keys, a monotone Pareto front, Fig. 10 and the
+    Table 3 csv; Li2O2 + LiCl -> Li3OCl + 1/2 O2 is a route with Li2O competing and a finite barrier."""
+    import csv
+    import shutil
+
+    from ipscreen.campaign.runner import run
+
+    folder = tmp_path / "c"
+    shutil.copytree(FIXTURE, folder)
+    summary = run(folder, stages=["synthesis"], ids=[LI3OCL])
+    assert summary["precursor_phases"]["status"] == {"converged": summary["precursor_phases"]["total"]}
+    conn = sqlite3.connect(folder / "ipscreen.sqlite")
+    (data,) = conn.execute("SELECT data FROM results WHERE stage = 'synthesis' AND compound_id = ?", (LI3OCL,)).fetchone()
+    conn.close()
+    d = json.loads(data)
+    routes = d["routes"]
+    assert len(routes) > 10 and all(ROUTE_KEYS <= set(r) for r in routes)
+    assert all(0 <= r["q_epi"] <= 1 and 0 <= r["q_sim"] <= 1 for r in routes)
+    front = sorted((r for r in routes if r["pareto"]), key=lambda r: r["competing_phases"])
+    assert front and d["synthesis_route"] == front[0]["reaction"]
+    assert all(a["nucleation_barrier"] > b["nucleation_barrier"] for a, b in zip(front, front[1:]))
+    peroxide = next(r for r in routes if r["precursors"] == ["Li2O2", "LiCl"])
+    assert peroxide["released_gases"] == ["O2"] and "Li2O" in peroxide["competing"]
+    assert peroxide["reaction_energy_ev_per_atom"] < 0 and peroxide["nucleation_barrier"] > 0
+    assert (folder / "synthesis_routes.png").read_bytes()[:4] == b"\x89PNG"
+    table = list(csv.DictReader(open(folder / "synthesis_routes.csv")))
+    assert [r["route"] for r in table] == [f"Δ{n}" for n in range(1, len(front) + 1)]
+    assert "synthesis_route" in (folder / "table.csv").read_text().splitlines()[0]
+    assert run(folder, stages=["synthesis"], ids=[LI3OCL])["synthesis"]["computed"] == 0
+
+
+@pytest.mark.slow
+def test_analyze_synthesis_command(tmp_path):
+    """`ipscreen analyze synthesis FILE --json --temperature 900`: the issue's keys at the asked temperature."""
+    from conftest import run_cli
+
+    path = tmp_path / "Li3OCl.cif"
+    Structure.from_spacegroup("Pm-3m", Lattice.cubic(3.91), ["O", "Cl", "Li"],
+                              [[.5, .5, .5], [0, 0, 0], [.5, .5, 0]]).to(filename=str(path))
+    out = run_cli("analyze", "synthesis", path, "--json", "--temperature", "900")
+    assert out.returncode == 0, out.stderr
+    d = json.loads(out.stdout)
+    assert d["temperature_k"] == 900 and all(ROUTE_KEYS <= set(r) for r in d["routes"])
+    assert any(r["pareto"] for r in d["routes"])
+    bad = run_cli("analyze", "synthesis", path, "--temperature", "5000")
+    assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1
