@@ -85,8 +85,9 @@ def main() -> None:
     settings = from_preset(args.preset).stage_settings("synthesis")
     lines = ["## Synthesis routes (Fig. 10, Table 3)", "",
              f"Made by `python scripts/validate_synthesis.py --preset {args.preset}`: each target relaxed with the "
-             f"reference and precursor phases of its space, routes at {settings.temperature_k:.0f} K and "
-             f"{settings.pressure_atm:g} atm (`ipscreen analyze synthesis`); barrier in eV (the paper's a.u.), "
+             f"reference and precursor phases of its space, routes at {settings.temperature_k:.0f} K in air at 1 atm "
+             f"(partial pressures {settings.pressures_atm} atm, piro's; `ipscreen analyze synthesis`); barrier in eV "
+             "(the paper's a.u.), "
              "q_sim from piro's scaler (docs/similarity.md), q_epi from pymatgen's SubstrateAnalyzer.", "",
              "| target | routes | our front: competing phases, barrier, reaction | the paper's front routes: ours "
              "(competing, barrier) vs paper's | a paper route on our front |", "| --- | --- | --- | --- | --- |"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 from ipscreen.errors import InputError
 from ipscreen.records import StageInput, StageOutput
 from ipscreen.synthesis.routes import RELEASABLE, SynthesisSettings, routes_for
-from ipscreen.synthesis.thermo import GASES
 from ipscreen.thermo.hull import computed_entries, relaxed_phase
 from ipscreen.thermo.references import all_precursor_phases, reference_phases
 
@@ -29,7 +28,7 @@ def analyse(target_id: str, entries: list, structures: dict, settings: Synthesis
     species = species_at(entries, settings.temperature_k)
     if target_id not in species:
         raise InputError(f"{target_id}: no relaxed energy for the target")
-    gases = gas_species(settings.temperature_k, dict.fromkeys(GASES, settings.pressure_atm))
+    gases = gas_species(settings.temperature_k, settings.pressures_atm)
     species.update(gases)
     formulas = precursor_formulas(settings.classes, settings.exclude)
     solids = [s for s in choose(species, formulas) if not s.gas and s.id != target_id]

@@ -88,16 +88,16 @@ def _species(members: list[Species], sid: str) -> Species:
 def enumerate_routes(target: Species, precursors: list[Species], elements: list[str],
                      releasable: set[str]) -> list[Route]:
     """Every distinct route to `target` from `precursors` (solids and gases whose elements lie in `elements`): each
-    set of len(elements) members solved in turn, routes deduplicated by their reactants, most negative reaction
-    free energy first."""
+    set of len(elements) members solved in turn; of the routes with the same reactants (e.g. releasing CO2 or CO)
+    the one with the lowest free energy; most negative reaction free energy first."""
     allowed = set(elements)
     usable = sorted((p for p in precursors if {el.symbol for el in Composition(p.formula).elements} <= allowed),
                     key=lambda p: (p.formula, p.id))
     routes: dict[tuple, Route] = {}
     for members in combinations(usable, len(elements)):
         route = balance(target, list(members), elements, releasable)
-        if route is not None and route.key not in routes:
-            routes[route.key] = route
+        if route is not None and (route.key not in routes or route.dg_ev_per_atom < routes[route.key].dg_ev_per_atom):
+            routes[route.key] = route  # one route per reactant set: the gases released with the lowest ΔG
     return sorted(routes.values(), key=lambda r: (r.dg_ev_per_atom, r.key))
 
 

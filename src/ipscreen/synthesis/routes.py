@@ -36,7 +36,9 @@ class SynthesisSettings:
     (eV/atom) for the sensitivity of the barriers."""
 
     temperature_k: float = 1000.0  # the paper's 1000 K
-    pressure_atm: float = 1.0  # every gas, the paper's 1 atm
+    # partial pressures (atm) of the gases in air at 1 atm, piro's DEFAULT_GAS_PRESSURES (O2 0.2095, CO2 0.000394737;
+    # others 1 atm): a carbonate route releasing CO2 into air, as the paper's Li2CO3 routes (Table 3) need
+    pressures_atm: dict = field(default_factory=lambda: {"O2": 0.2095, "CO2": 0.000394737})
     gamma_j_per_m2: float = 2.0  # piro's default
     transport_constant_ev: float = 10.0  # piro's default
     add_elements: list[str] = field(default_factory=lambda: ["C", "O"])
@@ -49,8 +51,11 @@ class SynthesisSettings:
 
         if not 300 <= self.temperature_k <= 2000:
             raise InputError(f"[synthesis] temperature_k = {self.temperature_k}: the free-energy tables cover 300-2000 K")
-        if self.pressure_atm <= 0 or self.gamma_j_per_m2 <= 0 or self.energy_error_ev_per_atom < 0:
-            raise InputError("[synthesis] pressure_atm and gamma_j_per_m2 must be > 0, energy_error_ev_per_atom >= 0")
+        if set(self.pressures_atm) - set(GASES) or not all(isinstance(v, (int, float)) and v > 0
+                                                            for v in self.pressures_atm.values()):
+            raise InputError(f"[synthesis] pressures_atm: positive partial pressures (atm) of {', '.join(GASES)}")
+        if self.gamma_j_per_m2 <= 0 or self.energy_error_ev_per_atom < 0:
+            raise InputError("[synthesis] gamma_j_per_m2 must be > 0 and energy_error_ev_per_atom >= 0")
         unknown = set(self.classes) - set(precursor_classes())
         if unknown:
             raise InputError(f"[synthesis] unknown precursor classes {sorted(unknown)} (known: "
@@ -125,8 +130,3 @@ def routes_for(target: Species, species: dict[str, Species], precursors: list[Sp
 def _finite(x: float) -> float | None:
     """A barrier for JSON: None for infinity (ΔG >= 0: no nucleation)."""
     return None if not math.isfinite(x) else round(x, 6)
-
-
-def gas_ids() -> list[str]:
-    return [f"gas:{g}" for g in GASES]
-
