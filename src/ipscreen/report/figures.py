@@ -360,6 +360,8 @@ def interface_heatmap(labels: list[str], cathodes: list[str], energies: list[lis
 def synthesis_fronts(panels: list[tuple[str, list[dict]]], path: Path | str) -> Path:
     """Fig. 10: every route of each target as (competing phases, nucleation barrier on a log axis), the Pareto
     front dashed and its routes labelled Δ1, Δ2, ... in order (labels continue across panels, as in Table 3)."""
+    from matplotlib.ticker import MaxNLocator
+
     plt = _pyplot()
     n = max(1, len(panels))
     cols = min(3, n)
@@ -378,6 +380,7 @@ def synthesis_fronts(panels: list[tuple[str, list[dict]]], path: Path | str) -> 
             ax.annotate(f"Δ{label}", (r["competing_phases"], r["nucleation_barrier"]), textcoords="offset points",
                         xytext=(4, 4), fontsize=7, color="#d62728")
         ax.set_yscale("log")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # competing phases are counts
         space_group, _, formula = title.rpartition(" ")
         ax.set_title(f"{space_group} {pretty_formula(formula)}".strip(), fontsize=9)
         ax.set_xlabel("competing phases", fontsize=8)
