@@ -14,6 +14,11 @@ from typing import Any
 Row = tuple  # (subject, status, data dict or None, reason)
 
 
+def elements_of(row: dict) -> set[str]:
+    """The elements of a compound summary row: Li and its X and Z elements."""
+    return {"Li"} | set(row["x_elements"].split(",")) | set(row["z_elements"].split(","))
+
+
 @dataclass(frozen=True)
 class StageInput:
     """What a whole-campaign stage function gets."""

@@ -35,12 +35,11 @@ def write_interface_outputs(config: Config, store: Store) -> dict[str, Path]:
     """interfaces.csv (compounds x cathodes, eV/atom), interfaces_heatmap.png (Fig. 7b) and interfaces_vs_x.png
     (Fig. 7a: every compound's reaction energy against x with the first cathode of the settings)."""
     results = store.results("interfaces", stage_hash(config, "interfaces"))
+    cathodes = list(config.stage_settings("interfaces").cathodes)
     done = sorted(((cid, r["data"]) for cid, r in results.items() if r["status"] == "done"),
-                  key=lambda item: (item[1]["reactions"][config.stage_settings("interfaces").cathodes[0]]
-                                    ["reaction_energy_ev_per_atom"], item[0]))
+                  key=lambda item: (item[1]["reactions"][cathodes[0]]["reaction_energy_ev_per_atom"], item[0]))
     if not done:
         return {}
-    cathodes = list(config.stage_settings("interfaces").cathodes)
     rows = {r["id"]: r for r in store.compound_rows([cid for cid, _ in done])}
     labels = [f"{rows[cid]['space_group']} {rows[cid]['reduced_formula']}" for cid, _ in done]
     energies = [[d["reactions"][c]["reaction_energy_ev_per_atom"] for c in cathodes] for _cid, d in done]
@@ -85,7 +84,7 @@ def write_synthesis_outputs(config: Config, store: Store) -> dict[str, Path]:
         writer.writerow(["route", "id", "formula", "space_group", "reaction", "precursors", "released_gases",
                          "reaction_energy_ev_per_atom", "nucleation_barrier_ev", "barrier_low_ev", "barrier_high_ev",
                          "competing_phases", "competing", "front_depends_on_energy"])
-        for cid, d in done[:N_SYNTHESIS_PANELS] + done[N_SYNTHESIS_PANELS:]:
+        for cid, d in done:
             for r in sorted((r for r in d["routes"] if r["pareto"]), key=lambda r: r["competing_phases"]):
                 label += 1
                 writer.writerow([f"Δ{label}", cid, rows[cid]["reduced_formula"], rows[cid]["space_group"], r["reaction"],

@@ -10,6 +10,7 @@ from dataclasses import asdict
 from ipscreen.campaign.context import Progress, StageRun
 from ipscreen.campaign.drivers import check_ids, pool_ids
 from ipscreen.campaign.tasks import relax_chunk_task
+from ipscreen.records import elements_of
 from ipscreen.structure_io import structure_to_dict
 from ipscreen.thermo.references import all_precursor_phases, cathode_composition, cathode_phases, references_of
 
@@ -33,35 +34,35 @@ def run(run: StageRun) -> dict:
 def run_cathode_phases(run: StageRun) -> dict:
     """Relax the cathode-library phases of the unions of its compounds' chemical systems (`run.ids`, else
     its pool: the MOBO Pareto set or the metastable compounds) with the interfaces stage's cathodes."""
-    ids = run.ids if run.ids is not None else pool_ids(run)
-    check_ids(run, ids)
     cathodes = run.config.stage_settings("interfaces", run.registry).cathodes
-    elements = {"Li"} | {el.symbol for c in cathodes for el in cathode_composition(c).elements}
-    for r in run.store.compound_rows(ids):
-        elements |= set((r["x_elements"] + "," + r["z_elements"]).split(","))
-    phases = cathode_phases(elements)
-    done = run.store.done_ids(run.stage.name, run.hash)
-    structures = {p.id: structure_to_dict(p.structure) for p in phases if p.id not in done}
-    counts = _relax(run, structures, len(phases), [p.id for p in phases])
-    return {"computed": len(structures), "total": len(phases), "status": counts,
-            "message": f"{len(phases):,} cathode-library phases of {'-'.join(sorted(elements))}, "
-                       f"{len(structures):,} computed now; {_counts(counts)}"}
+    elements = {el.symbol for c in cathodes for el in cathode_composition(c).elements}
+    elements = elements.union(*(elements_of(r) for r in run.store.compound_rows(_ids(run))))
+    return _relax_library(run, cathode_phases(elements), f"cathode-library phases of {'-'.join(sorted(elements))}")
 
 
 def run_precursor_phases(run: StageRun) -> dict:
     """Relax the precursor-library phases (carbon sources, chlorine oxides, LiClO4) in the synthesis spaces of its
     compounds (`run.ids`, else its pool): their elements plus the synthesis stage's added ones (C, O)."""
+    added = set(run.config.stage_settings("synthesis", run.registry).add_elements)
+    spaces = [elements_of(r) | added for r in run.store.compound_rows(_ids(run))]
+    return _relax_library(run, [p for p in all_precursor_phases() if any(p.elements <= s for s in spaces)],
+                          "precursor-library phases")
+
+
+def _ids(run: StageRun) -> list[str]:
+    """The compounds asked for, else the stage's pool (checked)."""
     ids = run.ids if run.ids is not None else pool_ids(run)
     check_ids(run, ids)
-    added = set(run.config.stage_settings("synthesis", run.registry).add_elements)
-    spaces = [set((r["x_elements"] + "," + r["z_elements"]).split(",")) | {"Li"} | added
-              for r in run.store.compound_rows(ids)]
-    phases = [p for p in all_precursor_phases() if any(p.elements <= s for s in spaces)]
+    return ids
+
+
+def _relax_library(run: StageRun, phases: list, label: str) -> dict:
+    """Relax the library `phases` (ReferencePhase) not relaxed yet under this stage's settings."""
     done = run.store.done_ids(run.stage.name, run.hash)
     structures = {p.id: structure_to_dict(p.structure) for p in phases if p.id not in done}
     counts = _relax(run, structures, len(phases), [p.id for p in phases])
     return {"computed": len(structures), "total": len(phases), "status": counts,
-            "message": f"{len(phases):,} precursor-library phases, {len(structures):,} computed now; {_counts(counts)}"}
+            "message": f"{len(phases):,} {label}, {len(structures):,} computed now; {_counts(counts)}"}
 
 
 def run_committee(run: StageRun) -> dict:
@@ -73,18 +74,16 @@ def run_committee(run: StageRun) -> dict:
     if energy is None:
         return {"computed": 0, "message": "no second backend (set backend = \"chgnet\", for example, in the "
                                           "campaign file's committee table)"}
-    ids = run.ids if run.ids is not None else pool_ids(run)
-    check_ids(run, ids)
+    ids = set(_ids(run))
     rows = run.store.compound_rows()
-    systems = {frozenset((r["x_elements"] + "," + r["z_elements"]).split(",")) for r in rows if r["id"] in set(ids)}
+    systems = [elements_of(r) for r in rows if r["id"] in ids]
     stable = {cid for cid, r in run.results("stability").items()
               if r["status"] == "done" and r["data"]["e_above_hull_ev_per_atom"] <= 1e-9}
-    subjects = set(ids) | {r["id"] for r in rows if r["id"] in stable and any(
-        set((r["x_elements"] + "," + r["z_elements"]).split(",")) <= s for s in systems)}
+    subjects = ids | {r["id"] for r in rows if r["id"] in stable and any(elements_of(r) <= s for s in systems)}
     chosen = [r for r in rows if r["id"] in subjects]
     subjects |= {p.id for p in references_of(chosen)} if chosen else set()
     first = {**run.results("relax"), **run.results("cathode_phases")}
-    subjects |= {sid for sid in run.results("cathode_phases")}
+    subjects |= set(run.results("cathode_phases"))
     done = run.store.done_ids(run.stage.name, run.hash)
     structures = {sid: first[sid]["data"]["structure"] for sid in sorted(subjects)
                   if sid not in done and first.get(sid, {}).get("status") not in (None, "failed")}

@@ -29,10 +29,10 @@ class EnergySettings:
     mp2020: bool | None = None
 
     @classmethod
-    def from_table(cls, table):
-        s = _from_table(cls, table, "energy")
+    def from_table(cls, table, name: str = "energy"):
+        s = _from_table(cls, table, name)
         if s.mp2020 is not None and not isinstance(s.mp2020, bool):
-            raise InputError(f"[energy] mp2020 must be true or false, not {s.mp2020!r}")
+            raise InputError(f"[{name}] mp2020 must be true or false, not {s.mp2020!r}")
         return s
 
     @property
@@ -49,21 +49,17 @@ class EnergySettings:
 
 
 @dataclass(frozen=True)
-class CommitteeSettings:
+class CommitteeSettings(EnergySettings):
     """[committee]: a second energy backend (e.g. "chgnet" next to SevenNet-0) that relaxes, from the first
     backend's relaxed structures, the compounds and phases the window and interfaces stages use, so each of
     their numbers carries the spread between the two. Empty backend: no second backend (the default)."""
 
     backend: str = ""
     model: str = ""
-    mp2020: bool | None = None
 
     @classmethod
-    def from_table(cls, table):
-        s = _from_table(cls, table, "committee")
-        if s.mp2020 is not None and not isinstance(s.mp2020, bool):
-            raise InputError(f"[committee] mp2020 must be true or false, not {s.mp2020!r}")
-        return s
+    def from_table(cls, table, name: str = "committee"):
+        return super().from_table(table, name)
 
     def energy(self) -> EnergySettings | None:
         """The second backend's energy settings (its default model), None when there is none."""

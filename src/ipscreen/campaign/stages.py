@@ -45,16 +45,16 @@ def _window_identity(config, settings, hash_of) -> list:
     return [{"mp2020": config.energy.corrections}, WINDOW_VERSION] + _committee_part(config)
 
 
-def _cathode_phases_identity(config, settings, hash_of) -> list:  # the relax stage's settings, its library
-    return [asdict(config.energy), config.energy.package_version(), config.relax.physics(), "cathode-library"]
+def _library_identity(library: str):
+    """Hash parts of a stage relaxing a phase library: the relax stage's backend and settings, and the library."""
+    def identity(config, settings, hash_of) -> list:
+        return [asdict(config.energy), config.energy.package_version(), config.relax.physics(), library]
+
+    return identity
 
 
 def _interfaces_identity(config, settings, hash_of) -> list:
     return [asdict(settings), {"mp2020": config.energy.corrections}, INTERFACE_VERSION] + _committee_part(config)
-
-
-def _precursor_phases_identity(config, settings, hash_of) -> list:  # the relax stage's settings, its library
-    return [asdict(config.energy), config.energy.package_version(), config.relax.physics(), "precursor-library"]
 
 
 def _synthesis_identity(config, settings, hash_of) -> list:
@@ -144,7 +144,7 @@ REGISTRY: tuple[Stage, ...] = (
     Stage("cathode_phases", "compound", "relax the cathode-library phases (cathodes and their competing phases) of "
           "the interfaces' chemical systems with the energy backend", inputs=(), pool=("stability", "mobo"),
           backend=True, per_compound=False, driver="ipscreen.campaign.relax_stage:run_cathode_phases",
-          identity=_cathode_phases_identity),
+          identity=_library_identity("cathode-library")),
     Stage("committee", "compound", "relax with a second backend ([committee]) what window and interfaces read, "
           "for the spread of their numbers", inputs=("relax",), pool=("stability", "mobo"), table="committee",
           settings="ipscreen.campaign.settings:CommitteeSettings", per_compound=False,
@@ -168,7 +168,7 @@ REGISTRY: tuple[Stage, ...] = (
     Stage("precursor_phases", "compound", "relax the synthesis precursors the reference library lacks (carbon "
           "sources, chlorine oxides, LiClO4) with the energy backend", inputs=(), pool=("stability", "mobo"),
           backend=True, per_compound=False, driver="ipscreen.campaign.relax_stage:run_precursor_phases",
-          identity=_precursor_phases_identity),
+          identity=_library_identity("precursor-library")),
     Stage("synthesis", "campaign", "solid-state synthesis routes (Fig. 10, Table 3): nucleation barrier and competing "
           "phases, Pareto front; on the MOBO Pareto set, else the metastable compounds, or --ids",
           function="ipscreen.synthesis.analysis:run", inputs=("relax", "precursor_phases"), pool=("stability", "mobo"),

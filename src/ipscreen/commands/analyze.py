@@ -21,19 +21,26 @@ def relaxed_system(structure, config, progress=None, cathode_elements: frozenset
     configuration's backend and thresholds, as hull Phases; with `cathode_elements`, also the
     cathode-library phases of the union of both. InputError if an element has no reference
     phases, PropertyError if the structure's relaxation fails."""
+    from ipscreen.thermo.references import cathode_phases, reference_phases
+
+    elements = {el.symbol for el in structure.composition.elements}
+    phases = reference_phases(elements | cathode_elements, strict=not cathode_elements)
+    if cathode_elements:
+        phases += cathode_phases(elements | cathode_elements)
+    return relaxed_with(structure, phases, config, progress)
+
+
+def relaxed_with(structure, phases: list, config, progress=None) -> list:
+    """The structure (id "target") and library `phases` (ReferencePhase) relaxed together with the configuration's
+    backend and thresholds, as hull Phases; PropertyError if the structure's relaxation fails."""
     from dataclasses import asdict
 
     from ipscreen.campaign.tasks import relax_chunk_task
     from ipscreen.errors import PropertyError
     from ipscreen.structure_io import structure_from_dict, structure_to_dict
     from ipscreen.thermo.hull import Phase
-    from ipscreen.thermo.references import cathode_phases, reference_phases
 
-    elements = {el.symbol for el in structure.composition.elements}
-    structures = {p.id: structure_to_dict(p.structure)
-                  for p in reference_phases(elements | cathode_elements, strict=not cathode_elements)}
-    if cathode_elements:
-        structures.update({p.id: structure_to_dict(p.structure) for p in cathode_phases(elements | cathode_elements)})
+    structures = {p.id: structure_to_dict(p.structure) for p in phases}
     structures["target"] = structure_to_dict(structure)
     payload = {"structures": structures, "energy": asdict(config.energy), "relax": asdict(config.relax)}
     if progress:
@@ -154,25 +161,11 @@ def interface_cmd(
 
 def synthesis_of(structure, config, settings, progress=None) -> list[dict]:
     """Synthesis routes (synthesis/analysis.analyse) of one structure, relaxed with the phases of its space."""
-    from dataclasses import asdict
-
-    from ipscreen.campaign.tasks import relax_chunk_task
-    from ipscreen.errors import PropertyError
-    from ipscreen.structure_io import structure_from_dict, structure_to_dict
     from ipscreen.synthesis.analysis import analyse, library_phases, space_of
-    from ipscreen.thermo.hull import Phase, computed_entries
+    from ipscreen.thermo.hull import computed_entries
 
     space = space_of({el.symbol for el in structure.composition.elements}, settings)
-    structures = {p.id: structure_to_dict(p.structure) for p in library_phases(space)}
-    structures["target"] = structure_to_dict(structure)
-    if progress:
-        progress(f"relaxing {len(structures)} structures", 0, 1)
-    results = relax_chunk_task({"structures": structures, "energy": asdict(config.energy),
-                                "relax": asdict(config.relax)})["results"]
-    if results["target"]["status"] == "failed":
-        raise PropertyError(f"relaxation failed: {results['target']['reason']}")
-    phases = [Phase(sid, structure_from_dict(r["structure"]), r["energy_ev"]) for sid, r in results.items()
-              if r["status"] != "failed"]
+    phases = relaxed_with(structure, library_phases(space), config, progress)
     if progress:
         progress("routes (lattice matching of each precursor)", 0, 1)
     return analyse("target", computed_entries(phases, config.energy.corrections),

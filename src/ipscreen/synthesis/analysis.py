@@ -9,7 +9,7 @@ competing phases among them), all with the campaign's backend energies and MP202
 from __future__ import annotations
 
 from ipscreen.errors import InputError
-from ipscreen.records import StageInput, StageOutput
+from ipscreen.records import StageInput, StageOutput, elements_of
 from ipscreen.synthesis.routes import RELEASABLE, SynthesisSettings, routes_for
 from ipscreen.thermo.hull import computed_entries, relaxed_phase
 from ipscreen.thermo.references import all_precursor_phases, reference_phases
@@ -73,10 +73,10 @@ def run(inp: StageInput) -> StageOutput:
     rows, cache = [], {}
     for cid in ids:
         row = rows_by_id[cid]
-        space = space_of(set((row["x_elements"] + "," + row["z_elements"]).split(",")) | {"Li"}, settings)
+        space = space_of(elements_of(row), settings)
         phases = [relaxed_phase(library if p.id in library else relaxed, p.id) for p in library_phases(space)]
         phases += [relaxed_phase(relaxed, r["id"]) for r in inp.compounds
-                   if set((r["x_elements"] + "," + r["z_elements"]).split(",")) | {"Li"} <= space]
+                   if elements_of(r) <= space]
         phases = [p for p in phases if p is not None]
         if cid not in {p.id for p in phases}:
             rows.append((cid, "failed", None, "no relaxed structure"))

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import math
 
-J_PER_M2_TO_EV_PER_A2 = 0.0624150907  # 1 J/m² in eV/Å² (1 eV = 1.602176634e-19 J, 1 m² = 1e20 Å²)
+# 1 J/m² in eV/Å² from the exact SI value of e (1.602176634e-19 C, CODATA 2018); ase.units uses CODATA 2014,
+# 1e-8 (relative) away
+J_PER_M2_TO_EV_PER_A2 = 0.0624150907
 EPITAXY_NORM_A2 = 1000.0  # Å²: piro's normalisation of the minimal matching area
 MAX_MILLER = 2  # piro's film_max_miller and substrate_max_miller
 

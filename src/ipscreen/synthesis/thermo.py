@@ -17,9 +17,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+from ase import units
 from pymatgen.core import Composition
 
-K_B = 8.617333262e-5  # eV/K (CODATA 2018)
+K_B = units.kB  # eV/K
 GASES = ("O2", "CO2", "CO")  # released (and, for O2, consumed) as gases at the paper's conditions
 
 
@@ -52,10 +54,7 @@ def gas_free_energy(formula: str, temperature: float, pressure_atm: float = 1.0)
         temps = sorted(int(t) for t in table)
         if not temps[0] <= temperature <= temps[-1]:
             raise ValueError(f"{formula}: no gas data at {temperature} K ({temps[0]}-{temps[-1]} K)")
-        lo = max(t for t in temps if t <= temperature)
-        hi = min(t for t in temps if t >= temperature)
-        w = 0.0 if hi == lo else (temperature - lo) / (hi - lo)
-        dg = (1 - w) * table[str(lo)] + w * table[str(hi)]
+        dg = float(np.interp(temperature, temps, [table[str(t)] for t in temps]))
     return dg + K_B * temperature * math.log(pressure_atm)
 
 

@@ -28,7 +28,7 @@ from pymatgen.analysis.phase_diagram import PhaseDiagram
 from pymatgen.core import Composition
 
 from ipscreen.errors import InputError
-from ipscreen.records import StageInput, StageOutput
+from ipscreen.records import StageInput, StageOutput, elements_of
 from ipscreen.thermo.hull import computed_entries, relaxed_phase
 from ipscreen.thermo.references import all_cathode_phases, cathode_composition, references_of
 
@@ -127,7 +127,7 @@ def _hulls(relaxed: dict, library: dict, compounds: list[dict], wanted: set, mp2
     phases = [relaxed_phase(relaxed, ref.id) for ref in references_of(compounds)]
     phases += [relaxed_phase(library, p.id) for p in all_cathode_phases()]
     phases += [relaxed_phase(relaxed, r["id"]) for r in compounds  # compounds of the systems asked about
-               if set((r["x_elements"] + "," + r["z_elements"]).split(",")) <= wanted]
+               if elements_of(r) <= wanted]
     return InterfaceHulls(computed_entries([p for p in phases if p is not None and
                                             {el.symbol for el in p.structure.composition.elements} <= wanted], mp2020))
 
@@ -156,9 +156,8 @@ def run(inp: StageInput) -> StageOutput:
     cathodes = {name: cathode_composition(name) for name in settings.cathodes}
     own = settings.reactant_energy == "own"
     by_id = {r["id"]: r for r in inp.compounds}
-    wanted = {el for cid in ids if cid in by_id for el in (by_id[cid]["x_elements"] + "," +
-                                                              by_id[cid]["z_elements"]).split(",")}
-    wanted |= {"Li"} | {el.symbol for c in cathodes.values() for el in c.elements}
+    wanted = set().union({"Li"}, *(elements_of(by_id[cid]) for cid in ids if cid in by_id))
+    wanted |= {el.symbol for c in cathodes.values() for el in c.elements}
     first = _reactions(_hulls(inp.inputs["relax"], inp.inputs["cathode_phases"], inp.compounds, wanted,
                               inp.energy.corrections), ids, cathodes, own)
     second = None

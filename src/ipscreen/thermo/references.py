@@ -29,6 +29,7 @@ from importlib import resources
 from typing import Iterable
 
 from ipscreen.errors import InputError
+from ipscreen.records import elements_of
 from ipscreen.structure_io import structure_from_dict
 
 
@@ -165,5 +166,5 @@ def reference_phases(elements: Iterable[str], strict: bool = True) -> list[Refer
 def references_of(compounds: list[dict]) -> list[ReferencePhase]:
     """The competing phases of the chemical systems of a space's compound rows (Li and every X and Z
     element they hold)."""
-    elements = {"Li"} | {el for r in compounds for el in (r["x_elements"] + "," + r["z_elements"]).split(",")}
+    elements = set().union({"Li"}, *(elements_of(r) for r in compounds))
     return reference_phases(elements)
