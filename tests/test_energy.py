@@ -159,3 +159,66 @@ def test_relax_rattle_settings_and_hash():
     for bad in ({"rattle": 0.5}, {"rattle": -0.1}, {"rattle": 0.05, "symmetry": True}):
         with pytest.raises(InputError, match="rattle"):
             RelaxStageSettings.from_table(bad)
+
+
+@pytest.mark.parametrize("optimizer", ["CellAwareBFGS", "FIRE2"])
+def test_other_optimizers_reach_fires_minimum_in_lockstep_too(backend, optimizer):
+    """Li3OCl, Li4OCl2 and Li7O2Cl3 from their Shannon-radius cells: the same energies as FIRE's (1 meV/atom), no
+    more steps in total, the lockstep driver on the single-structure path, and CellAwareBFGS's residual stress under
+    the bound set from fmax (FrechetCellFilter's default cell force)."""
+    from ipscreen.energy.relax import relax_many
+
+    cells = [_atoms(PARENTS[p].structure("O", "Cl")) for p in ("ninf", "n1", "n2")]
+    fire = [relax(a, backend, RelaxSettings(fmax=0.05)) for a in cells]
+    settings = RelaxSettings(fmax=0.05, optimizer=optimizer)
+    single = [relax(a, backend, settings) for a in cells]
+    batched = relax_many(cells, backend, settings, batch_size=3)
+    assert sum(r.steps for r in single) <= sum(r.steps for r in fire)
+    for f, a, b in zip(fire, single, batched):
+        assert a.status == b.status == "converged" and a.steps == b.steps
+        assert a.energy_ev_per_atom == pytest.approx(f.energy_ev_per_atom, abs=1e-3)
+        assert b.energy_ev_per_atom == pytest.approx(a.energy_ev_per_atom, abs=1e-5)
+        if optimizer == "CellAwareBFGS":
+            a.atoms.calc = backend.calculator
+            assert abs(a.atoms.get_stress()).max() < 0.05 * len(a.atoms) / a.atoms.get_volume()
+
+
+def test_compiled_model_falls_back_to_eager(monkeypatch, backend):
+    """A failing torch.compile (no compiler on the machine) costs one warning, not the run: the same forces."""
+    import numpy as np
+    import torch
+
+    from ipscreen.energy.backends import CompiledModel
+
+    def broken(model, **kwargs):
+        def run(*args):
+            raise RuntimeError("no C++ compiler found\nsecond line")
+        return run
+
+    monkeypatch.setattr(torch, "compile", broken)
+    calc = load_backend(compile=True).calculator
+    assert isinstance(calc.model, CompiledModel)
+    atoms = _atoms(PARENTS["ninf"].structure("O", "Cl"))
+    atoms.rattle(0.05, seed=1)
+    atoms.calc = calc
+    forces = atoms.get_forces()
+    assert calc.model._failed
+    reference = atoms.copy()
+    reference.calc = backend.calculator
+    np.testing.assert_allclose(forces, reference.get_forces(), atol=1e-5)
+
+
+@pytest.mark.slow
+def test_compiled_sevennet_gives_the_eager_numbers(backend):
+    """torch.compile of SevenNet-0 (minutes with an empty cache): batch energies and forces equal the eager ones."""
+    import numpy as np
+
+    cells = [_atoms(PARENTS[p].structure("O", z)) for p, z in (("ninf", "Cl"), ("n1", "Br"))]
+    for a in cells:
+        a.rattle(0.05, seed=2)
+    compiled = load_backend(compile=True, device="cpu")
+    ours, eager = compiled.evaluate_batch(cells), backend.evaluate_batch(cells)
+    assert not compiled.evaluate_batch._model._failed
+    for x, y in zip(ours, eager):
+        assert x["energy"] == pytest.approx(y["energy"], abs=1e-4)
+        np.testing.assert_allclose(x["forces"], y["forces"], atol=1e-4)

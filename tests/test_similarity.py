@@ -91,3 +91,16 @@ def test_disordered_precursor_has_no_q_sim(phases):
 def test_distance_level_is_nearest_quantile():
     assert sim.distance_level(0.0) == 0.0 and sim.distance_level(1e3) == 1.0
     assert sim.distance_level(22.49) == pytest.approx(0.5)  # the median distance of piro's sample
+
+
+def test_features_do_not_depend_on_the_cell_choice(phases, fingerprints):
+    """A sheared cell of the same Li3OCl crystal (a + b as second vector, 45° angle; relaxed low-symmetry cells come
+    out of the optimiser like this) gives the same fingerprint, not NaN: VoronoiNN alone finds no neighbours in it."""
+    li3ocl = phases["Li3OCl"]
+    a = li3ocl.lattice.a
+    sheared = Structure(Lattice([[a, 0, 0], [a, a, 0], [0, 0, a]]), li3ocl.species, li3ocl.cart_coords,
+                        coords_are_cartesian=True)
+    assert sheared.lattice.angles[2] == pytest.approx(45.0)
+    x = sim.features(sheared)
+    assert np.all(np.isfinite(x))
+    np.testing.assert_allclose(x, fingerprints["Li3OCl"], rtol=1e-9, atol=1e-9)

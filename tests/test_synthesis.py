@@ -57,6 +57,27 @@ def test_balanced_routes_conserve_mass_and_release_gas(li_o_cl):
     assert "Li2O" in [species[c].formula for c, _dg in competing]
 
 
+def test_competing_phase_formation_is_its_most_negative_elementary_reaction(li_o_cl):
+    """Li2O from Li + LiCl in air: the elementary reaction 2 Li + 1/2 O2 (per atom of Li2O, by hand), not a
+    combination; Li3ClO from Li2O + LiCl + graphite in air: only Li2O + LiCl, however much carbon could burn
+    in the O2 alongside (an unbounded LP would make any phase 'form' that way)."""
+    from ipscreen.synthesis.reactions import formation_minimum
+    from ipscreen.synthesis.thermo import Species
+
+    by = {s.formula: s for s in li_o_cl.values()}
+    o2, co2, co = by["O2"], by["CO2"], by["CO"]
+    li2o = by["Li2O"]
+    by_hand = li2o.dg_ev_per_atom - (2 / 3) * by["Li"].dg_ev_per_atom - (1 / 3) * o2.dg_ev_per_atom
+    assert formation_minimum(li2o, [by["Li"], by["LiCl"], o2], [o2, co2, co], ["C", "Cl", "Li", "O"]) == \
+        pytest.approx(by_hand, abs=1e-9)
+    assert by_hand < -1.0  # lithium burns in air
+    graphite = Species("C", 0.0, 1, 8.8, False, "ref:C")  # an element: ΔG_f = 0 by definition
+    target = li_o_cl[LI3OCL]
+    plain = (target.dg_ev - li2o.dg_ev - by["LiCl"].dg_ev) / target.atoms
+    with_carbon = formation_minimum(target, [li2o, by["LiCl"], graphite, o2], [o2, co2, co], ["C", "Cl", "Li", "O"])
+    assert with_carbon == pytest.approx(plain, abs=1e-9)
+
+
 def test_barrier_matches_a_hand_calculation():
     """eqs. 27-31 by hand: S = 1 - q_sim - q_epi, f(S) = (2 - 3S + S^3)/4, ΔG* = 16π γ^3 f / (3 ΔG_v^2), plus 10 eV q_sim."""
     dg, density, q_sim, q_epi_ = -0.1, 0.08, 0.2, 0.05
@@ -139,3 +160,27 @@ def test_analyze_synthesis_command(tmp_path):
     assert any(r["pareto"] for r in d["routes"])
     bad = run_cli("analyze", "synthesis", path, "--temperature", "5000")
     assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_competition_rule_is_checked_and_changes_only_the_candidates(li_o_cl):
+    """"piro" keeps phases of the target's elements and the route's own gases; "open" lets O2 come from the air, so
+    metallic Li with LiCl (no gas in the route) can form Li2O only under "open"; an unknown rule is one line."""
+    from ipscreen.errors import InputError
+    from ipscreen.synthesis.reactions import Route
+    from ipscreen.synthesis.routes import SynthesisSettings
+
+    by = {s.formula: s for s in li_o_cl.values()}
+    route = Route({by["Li"].id: 2.0, by["LiCl"].id: 1.0, by["Li2O2"].id: 0.5}, {}, -0.1)
+    target = li_o_cl[LI3OCL]
+    candidates = [s for s in li_o_cl.values() if not s.gas]
+    piro = [li_o_cl[c].formula for c, _ in competing_phases(route, target, li_o_cl, candidates, ["Cl", "Li", "O"])]
+    open_ = [li_o_cl[c].formula for c, _ in competing_phases(route, target, li_o_cl, candidates, ["Cl", "Li", "O"],
+                                                             rule="open")]
+    assert "Li2O" in piro and "Li2O" in open_  # Li + Li2O2 -> Li2O either way
+    bare = Route({by["Li"].id: 2.0, by["LiCl"].id: 1.0}, {}, -0.1)
+    assert "Li2O" not in [li_o_cl[c].formula for c, _ in competing_phases(bare, target, li_o_cl, candidates,
+                                                                           ["Cl", "Li", "O"])]
+    assert "Li2O" in [li_o_cl[c].formula for c, _ in competing_phases(bare, target, li_o_cl, candidates,
+                                                                       ["Cl", "Li", "O"], rule="open")]
+    with pytest.raises(InputError, match="competition"):
+        SynthesisSettings(competition="closed").validate()

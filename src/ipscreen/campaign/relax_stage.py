@@ -126,7 +126,7 @@ def _relax(run: StageRun, structures: dict, n: int, references: list[str], energ
         with run.executor_factory(config.cluster) as executor:
             executor.run(run.stage.name, relax_chunk_task, payloads, on_result,
                          progress=_per_structure(run.progress, payloads) if run.progress else None)
-    run.complete(n, extra={"energy": asdict(energy), "relax": settings.physics(), "references": references})
+    run.complete(n, extra={"energy": energy.physics(), "relax": settings.physics(), "references": references})
     counts: dict[str, int] = {}
     for r in store.results(run.stage.name, h).values():
         counts[r["status"]] = counts.get(r["status"], 0) + 1

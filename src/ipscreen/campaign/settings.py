@@ -27,13 +27,27 @@ class EnergySettings:
     backend: str = "sevenn"
     model: str = "7net-0"
     mp2020: bool | None = None
+    device: str = "auto"  # auto | cpu | cuda | cuda:N (energy/device.py): speed only, not in any hash
+    compile: bool = False  # SevenNet through torch.compile (energy/backends.CompiledModel): speed only, not hashed
 
     @classmethod
     def from_table(cls, table, name: str = "energy"):
+        from ipscreen.energy.device import check_device
+
         s = _from_table(cls, table, name)
         if s.mp2020 is not None and not isinstance(s.mp2020, bool):
             raise InputError(f"[{name}] mp2020 must be true or false, not {s.mp2020!r}")
+        check_device(s.device)
+        if not isinstance(s.compile, bool):
+            raise InputError(f"[{name}] compile must be true or false, not {s.compile!r}")
         return s
+
+    def physics(self) -> dict:
+        """The settings that change energies (all but `device` and `compile`): what settings hashes cover."""
+        d = asdict(self)
+        d.pop("device")
+        d.pop("compile")
+        return d
 
     @property
     def corrections(self) -> bool:
@@ -104,8 +118,10 @@ class RelaxStageSettings:
             raise InputError(f"[relax] rattle = {s.rattle} Å (allowed: 0 to 0.3 Å)")
         if s.symmetry and s.rattle:
             raise InputError("[relax] symmetry = true keeps the starting symmetry that rattle is meant to break")
-        if s.optimizer not in ("FIRE", "BFGS"):
-            raise InputError(f"[relax] optimizer = {s.optimizer!r} (known: FIRE, BFGS)")
+        from ipscreen.energy.relax import OPTIMIZERS
+
+        if s.optimizer not in OPTIMIZERS:
+            raise InputError(f"[relax] optimizer = {s.optimizer!r} (known: {', '.join(OPTIMIZERS)})")
         return s
 
 

@@ -23,11 +23,11 @@ from ipscreen.errors import InputError
 DESCRIPTOR_VERSION = "EN110-VR244-PF1575-v2"  # bump when mobo/descriptors.py changes its vectors
 WINDOW_VERSION = "grand-potential-v1"  # bump when thermo/electrochem.py changes its numbers
 INTERFACE_VERSION = "mutual-reaction-v1"  # bump when thermo/interfaces.py changes its numbers
-SYNTHESIS_VERSION = "cnt-routes-v1"  # bump when synthesis/ changes its numbers
+SYNTHESIS_VERSION = "cnt-routes-v2"  # bump when synthesis/ changes its numbers
 
 
 def _relax_identity(config, settings, hash_of) -> list:
-    return [asdict(config.energy), config.energy.package_version(), settings.physics()]
+    return [config.energy.physics(), config.energy.package_version(), settings.physics()]
 
 
 def _stability_identity(config, settings, hash_of) -> list:
@@ -36,7 +36,7 @@ def _stability_identity(config, settings, hash_of) -> list:
 
 def _oracle_identity(stage_table: str, backend: bool):
     def identity(config, settings, hash_of) -> list:
-        return [stage_table, asdict(settings)] + ([asdict(config.energy)] if backend else [])
+        return [stage_table, asdict(settings)] + ([config.energy.physics()] if backend else [])
 
     return identity
 
@@ -48,7 +48,7 @@ def _window_identity(config, settings, hash_of) -> list:
 def _library_identity(library: str):
     """Hash parts of a stage relaxing a phase library: the relax stage's backend and settings, and the library."""
     def identity(config, settings, hash_of) -> list:
-        return [asdict(config.energy), config.energy.package_version(), config.relax.physics(), library]
+        return [config.energy.physics(), config.energy.package_version(), config.relax.physics(), library]
 
     return identity
 
@@ -65,14 +65,14 @@ def _committee_part(config) -> list:
     """The second backend's settings, in the hash of the stages that read it (nothing without one, so the
     window's hash is the one it had before [committee] existed)."""
     energy = config.stage_settings("committee").energy()
-    return [{"committee": asdict(energy)}] if energy else []
+    return [{"committee": energy.physics()}] if energy else []
 
 
 def _committee_identity(config, settings, hash_of) -> list:
     energy = settings.energy()
     if energy is None:
         return ["none"]
-    return [asdict(energy), energy.package_version(), config.relax.physics(), "committee"]
+    return [energy.physics(), energy.package_version(), config.relax.physics(), "committee"]
 
 
 def _descriptors_identity(config, settings, hash_of) -> list:

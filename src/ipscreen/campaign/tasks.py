@@ -23,9 +23,9 @@ def backend_for(energy: dict):
     """The worker's cached backend for an EnergySettings dict."""
     from ipscreen.energy.backends import load_backend
 
-    key = (energy["backend"], energy["model"])
+    key = (energy["backend"], energy["model"], energy.get("device", "auto"), energy.get("compile", False))
     if key not in _BACKENDS:
-        _BACKENDS[key] = load_backend(energy["backend"], energy["model"])
+        _BACKENDS[key] = load_backend(energy["backend"], energy["model"], device=key[2], compile=key[3])
     return _BACKENDS[key]
 
 

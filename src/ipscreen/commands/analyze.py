@@ -159,8 +159,9 @@ def interface_cmd(
                        f"{r['mixing_ratio']:.3f} -> {' + '.join(r['products'])}")
 
 
-def synthesis_of(structure, config, settings, progress=None) -> list[dict]:
-    """Synthesis routes (synthesis/analysis.analyse) of one structure, relaxed with the phases of its space."""
+def synthesis_of(structure, config, settings, progress=None, variants: list | None = None) -> list[dict]:
+    """Synthesis routes (synthesis/analysis.analyse) of one structure, relaxed with the phases of its space; with
+    `variants` (more SynthesisSettings), a list of route lists, one per settings, from the same relaxation."""
     from ipscreen.synthesis.analysis import analyse, library_phases, space_of
     from ipscreen.thermo.hull import computed_entries
 
@@ -168,8 +169,10 @@ def synthesis_of(structure, config, settings, progress=None) -> list[dict]:
     phases = relaxed_with(structure, library_phases(space), config, progress)
     if progress:
         progress("routes (lattice matching of each precursor)", 0, 1)
-    return analyse("target", computed_entries(phases, config.energy.corrections),
-                   {p.id: p.structure for p in phases}, settings)
+    entries, structures, cache = computed_entries(phases, config.energy.corrections), {p.id: p.structure for p in phases}, {}
+    if variants:
+        return [analyse("target", entries, structures, s, cache) for s in [settings, *variants]]
+    return analyse("target", entries, structures, settings, cache)
 
 
 @analyze_app.command("synthesis")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Optional
 
@@ -57,7 +58,7 @@ def _relaxed(structure, config):
     from ipscreen.energy.relax import relax
     from ipscreen.errors import PropertyError
 
-    backend = backend_for({"backend": config.energy.backend, "model": config.energy.model})
+    backend = backend_for(asdict(config.energy))
     result = relax(AseAtomsAdaptor.get_atoms(structure), backend, relax_settings(config.relax.physics()))
     if result.status == "failed":
         raise PropertyError(f"relaxation failed: {result.reason}")
@@ -83,7 +84,7 @@ def compute(name: str, path: Path, preset: Optional[str], campaign: Optional[Pat
     if workdir:
         workdir.mkdir(parents=True, exist_ok=True)
     out: dict = {}
-    energy = {"backend": config.energy.backend, "model": config.energy.model}
+    energy = asdict(config.energy)
     for step in [oracle(a) for a in stage.after] + [stage]:
         backend = backend_for(energy) if step.backend else None
         with progress_bar(step.command) as update:

@@ -299,8 +299,8 @@ def _worker_calculator():
     from ipscreen.energy.backends import load_backend
 
     if "backend" not in _WORKER_BACKEND:
-        name, model, options = _WORKER_BACKEND["spec"]
-        _WORKER_BACKEND["backend"] = load_backend(name, model, **options)
+        name, model, options, device, compiled = _WORKER_BACKEND["spec"]
+        _WORKER_BACKEND["backend"] = load_backend(name, model, device=device, compile=compiled, **options)
     return _WORKER_BACKEND["backend"].calculator
 
 
@@ -546,7 +546,7 @@ def _run_all(tasks: list[dict], backend, workers: int, progress) -> list:
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     info = backend.info
-    spec = (info.backend, info.model, dict(info.options))
+    spec = (info.backend, info.model, dict(info.options), backend.device, backend.compiled)  # the same in each worker
     runs: list = [None] * total
     ctx = multiprocessing.get_context("spawn")  # no fork of a process holding torch threads
     with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=ctx, initializer=_worker_init,

@@ -7,12 +7,19 @@ route when every coefficient is positive except those of gases that may be relea
 so the target is the only solid product; O2 is the only gas that may also be taken up. Coefficients
 below `ZERO` drop out, so routes have fewer precursors than the space has elements too.
 
-A competing phase of a route (piro's "flexible competition", the paper's "{binary}, {binary,
-ternary}, ..." for ternary, quaternary, ... targets) is a phase of at least two elements, all of them
-the target's and the route's, other than the target itself, that the same precursors can form by a
-reaction with negative free energy (releasing the same gases where needed). Its most negative such
-reaction is found by a linear programme over the precursors and gases (scipy's HiGHS): the phase can
-form if that minimum is below zero.
+A competing phase of a route (the paper's "compounds which form using the same precursor sets as the
+target") is a solid of at least two elements, other than the target, that the route's precursors can
+form with negative free energy. Its free energy of formation is that of its most negative elementary
+reaction: a balance of linearly independent members, unique for those members as piro's are. Which
+phases and gases take part is the `rule`:
+
+- "piro" (default; piro's "flexible competition", the paper's "{binary}, {binary, ternary}, ..."):
+  phases of the target's elements; the route's own gases may move either way.
+- "open": the open atmosphere the routes see (O2, CO2, CO given off, O2 from the air taken up) and
+  any phase of the precursors' elements, so a carbonate formed from a carbon source competes (Li2CO3
+  from C + Li2O2) and a perchlorate that gives off O2 competes whether or not the route releases O2
+  (LiClO4 -> LiCl + 2 O2 at 1000 K). It matches the paper's competing-phase counts more closely but
+  puts fewer of its front routes on ours (docs/validation.md).
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from ipscreen.synthesis.thermo import Species
 ZERO = 1e-4  # coefficient (atoms per atom of target) below which a precursor is not part of a route
 MAX_COEFFICIENT = 100.0  # |coefficient| above which a balance is numerically meaningless
 CONSUMABLE = {"O2"}  # the only gas a route may take up (the paper's O2 gas precursor)
+OPEN_GASES = {"O2", "CO2", "CO"}  # the atmosphere's gases a competing reaction may give off
 
 
 @dataclass
@@ -102,32 +110,56 @@ def enumerate_routes(target: Species, precursors: list[Species], elements: list[
 
 
 def formation_minimum(phase: Species, consumed: list[Species], released: list[Species], elements: list[str]) -> float | None:
-    """The most negative free energy (eV per atom of `phase`) of a reaction forming `phase` from any non-negative
-    amounts of `consumed` while giving off any of `released` (gases); None if no balanced reaction exists."""
-    from scipy.optimize import linprog
+    """The most negative free energy (eV per atom of `phase`) of an elementary reaction forming `phase` from some of
+    `consumed` while giving off some of `released` (gases); None if no balanced reaction exists.
 
-    columns = [_vector(Composition(r.formula), elements) for r in consumed]
-    columns += [-_vector(Composition(g.formula), elements) for g in released]
-    costs = [r.dg_ev_per_atom for r in consumed] + [-g.dg_ev_per_atom for g in released]
-    result = linprog(costs, A_eq=np.array(columns).T, b_eq=_vector(Composition(phase.formula), elements),
-                     bounds=[(0, MAX_COEFFICIENT)] * len(costs), method="highs")
-    if not result.success:
-        return None
-    return phase.dg_ev_per_atom - float(result.fun)
+    Elementary: the members used are linearly independent, so the reaction is the unique balance of its members
+    (piro's reactions are of this kind) and never a sum of a reaction to the phase and an unrelated one. A
+    linear programme over all amounts would add such sums (burning a carbon source in the same O2 it releases
+    drives any phase "downhill"), or, minimising the reactants' free energy, report the least favourable way
+    instead of the most. Members holding an element that neither the phase nor a released gas can take are
+    left out first; what remains is a few to a few hundred 4-6 column least-squares solves."""
+    target = _vector(Composition(phase.formula), elements)
+    allowed = {el.symbol for el in Composition(phase.formula).elements}
+    allowed |= {el.symbol for g in released for el in Composition(g.formula).elements}
+    members = [(_vector(Composition(r.formula), elements), r.dg_ev_per_atom) for r in consumed
+               if {el.symbol for el in Composition(r.formula).elements} <= allowed]
+    members += [(-_vector(Composition(g.formula), elements), -g.dg_ev_per_atom) for g in released]
+    best = None
+    for k in range(1, min(len(members), len(elements)) + 1):
+        for subset in combinations(members, k):
+            matrix = np.array([m[0] for m in subset]).T
+            x, _res, rank, _sv = np.linalg.lstsq(matrix, target, rcond=None)
+            if rank < k or np.any(x < ZERO) or np.any(x > MAX_COEFFICIENT) or not np.allclose(matrix @ x, target,
+                                                                                             atol=1e-8):
+                continue
+            dg = phase.dg_ev_per_atom - float(np.dot([m[1] for m in subset], x))
+            best = dg if best is None else min(best, dg)
+    return best
 
 
 def competing_phases(route: Route, target: Species, species: dict[str, Species], candidates: list[Species],
-                     elements: list[str]) -> list[tuple[str, float]]:
+                     elements: list[str], rule: str = "piro") -> list[tuple[str, float]]:
     """[(species id, eV/atom)] of the candidates that the route's precursors can form with negative free energy,
-    giving off the route's gases (those it releases, and O2 where it consumes O2), most negative first."""
-    consumed = [species[r] for r in route.reactants]
-    released = [species[g] for g in route.released] + [species[r] for r in route.reactants if species[r].gas]
+    most negative first. rule "open": in the open atmosphere (gases in `species`: O2, CO2, CO given off, O2 taken
+    up), any phase of the precursors' elements; "piro": piro's flexible competition (phases of the target's
+    elements, the route's own gases moving either way)."""
+    if rule == "piro":
+        gases = [species[g] for g in route.released] + [species[r] for r in route.reactants if species[r].gas]
+        consumed = [species[r] for r in route.reactants if not species[r].gas] + gases
+        released = gases
+        allowed = {el.symbol for el in Composition(target.formula).elements}
+    else:
+        gases = [g for g in species.values() if g.gas and g.formula in OPEN_GASES]
+        consumed = [species[r] for r in route.reactants if not species[r].gas]
+        consumed += [g for g in gases if g.formula in CONSUMABLE]
+        released = gases
+        allowed = set(elements)
     available = set().union(*({el.symbol for el in Composition(r.formula).elements} for r in consumed))
-    target_elements = {el.symbol for el in Composition(target.formula).elements}
     out = []
     for c in candidates:
         els = {el.symbol for el in Composition(c.formula).elements}
-        if c.id == target.id or c.gas or len(els) < 2 or not els <= target_elements or not els <= available:
+        if c.id == target.id or c.gas or len(els) < 2 or not els <= available or not els <= allowed:
             continue
         dg = formation_minimum(c, consumed, released, elements)
         if dg is not None and dg < -1e-9:

@@ -32,8 +32,8 @@ RELEASABLE = {"O2", "CO2", "CO"}  # gases a route may give off (piro's GAS_RELEA
 @dataclass
 class SynthesisSettings:
     """[synthesis]: conditions (K, atm), surface energy (J/m²), the activation constant (eV), the elements added to
-    the target's (carbon sources, O2), the precursor classes used and the excluded formulas, and the energy error
-    (eV/atom) for the sensitivity of the barriers."""
+    the target's (carbon sources, O2), the precursor classes used and the excluded formulas, the energy error
+    (eV/atom) for the sensitivity of the barriers, and the competing-phase rule."""
 
     temperature_k: float = 1000.0  # the paper's 1000 K
     # partial pressures (atm) of the gases in air at 1 atm, piro's DEFAULT_GAS_PRESSURES (O2 0.2095, CO2 0.000394737;
@@ -45,6 +45,10 @@ class SynthesisSettings:
     classes: list[str] = field(default_factory=lambda: ["binaries", "carbon", "elements", "oxyhalogen", "gases"])
     exclude: list[str] = field(default_factory=lambda: ["SeO2", "CCl4", "SeBr4"])  # the paper's toxic reactants
     energy_error_ev_per_atom: float = 0.01
+    # which phases compete (synthesis/reactions.py): "piro" (default, the paper's method: piro's flexible
+    # competition, phases of the target's elements, the route's own gases) or "open" (the open atmosphere;
+    # carbonates count; closer to the paper's counts, fewer of its front routes: docs/validation.md)
+    competition: str = "piro"
 
     def validate(self) -> None:
         from ipscreen.synthesis.precursors import precursor_classes
@@ -54,6 +58,8 @@ class SynthesisSettings:
         if set(self.pressures_atm) - set(GASES) or not all(isinstance(v, (int, float)) and v > 0
                                                             for v in self.pressures_atm.values()):
             raise InputError(f"[synthesis] pressures_atm: positive partial pressures (atm) of {', '.join(GASES)}")
+        if self.competition not in ("open", "piro"):
+            raise InputError(f"[synthesis] competition = {self.competition!r}: \"open\" or \"piro\"")
         if self.gamma_j_per_m2 <= 0 or self.energy_error_ev_per_atom < 0:
             raise InputError("[synthesis] gamma_j_per_m2 must be > 0 and energy_error_ev_per_atom >= 0")
         unknown = set(self.classes) - set(precursor_classes())
@@ -109,7 +115,7 @@ def routes_for(target: Species, species: dict[str, Species], precursors: list[Sp
         q_sim = min(sims) if sims else 1.0  # no precursor with features: piro's fallback
         b = [barrier(route.dg_ev_per_atom + d, density, q_sim, q_epi, settings.gamma_j_per_m2,
                      settings.transport_constant_ev)["barrier"] for d in (0.0, -delta, delta)]
-        competing = competing_phases(route, target, species, candidates, elements)
+        competing = competing_phases(route, target, species, candidates, elements, settings.competition)
         out.append({"reaction": reaction_text(route, target, species),
                     "precursors": sorted(species[r].formula for r in route.reactants),
                     "released_gases": sorted(species[g].formula for g in route.released),

@@ -246,7 +246,10 @@ def _guarded(n: int, function, *args) -> list[float]:
 def features(structure) -> np.ndarray:
     """piro's 273 features of a pymatgen Structure, in the sorted column order of feature_names(); each column in its
     own units (counts, fractions, dimensionless ratios, the Magpie units); NaN in the columns of a featurizer that
-    fails on the structure."""
+    fails on the structure. The structure is featurized in its Niggli-reduced cell: the features are those of the
+    crystal, and pymatgen's VoronoiNN finds no neighbours in a strongly skewed cell (the relaxed Cm Li8O2Cl3Br cell,
+    angles 106/90/106 degrees, gave NaN in every structural column)."""
+    structure = structure.get_reduced_structure()
     try:
         nns = _voronoi(structure)
     except Exception:  # no tessellation: every structural featurizer fails (NaN), the compositional ones still run
