@@ -62,8 +62,11 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
+# About an hour on 2 cores: relax_throughput ~15 min, md_throughput ~5 min, mobo ~40 min.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/space_enumeration.py
+	$(BIN)/python benchmarks/relax_throughput.py
+	$(BIN)/python benchmarks/md_throughput.py
 	$(BIN)/python benchmarks/mobo.py
 
 clean:
