@@ -56,7 +56,7 @@ demo: $(STAMP)
 
 # Layers and lint first (seconds), then the tests on every core: one file per worker process
 # (--dist loadfile keeps a file's module fixtures, e.g. a relaxed campaign, on one worker).
-# Quick local loop: $(BIN)/python -m pytest -m "not slow" -n 2 (about 5.5 minutes on 2 cores).
+# Quick local loop: $(BIN)/python -m pytest -m "not slow" -n 2 (about 6.5 minutes on 2 cores).
 test: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/ruff check src tests benchmarks scripts
