@@ -54,14 +54,13 @@ def _relax_all(backend, atoms, settings, batch_size: int) -> tuple[list, int, fl
     return results, counter.calls, time.process_time() - t0
 
 
-def _e_d(ids, compounds, refs, results) -> dict[str, float]:
+def _e_d(ids, compounds: set, refs: set, results) -> dict[str, float]:
     from pymatgen.io.ase import AseAtomsAdaptor
 
     from ipscreen.thermo.hull import Phase, stabilities
 
     phases = [Phase(i, AseAtomsAdaptor.get_structure(r.atoms), r.energy_ev) for i, r in zip(ids, results) if r.ok]
-    compound_ids = {c for c in compounds}
-    out = stabilities([p for p in phases if p.id in compound_ids], [p for p in phases if p.id in refs])
+    out = stabilities([p for p in phases if p.id in compounds], [p for p in phases if p.id in refs])
     return {k: v.e_above_hull_ev_per_atom for k, v in out.items() if not isinstance(v, str)}
 
 
@@ -108,7 +107,7 @@ def main() -> None:
         settings = RelaxSettings(fmax=setting["fmax"], max_steps=args.max_steps, optimizer=setting["optimizer"])
         results, calls, cpu = _relax_all(backends[setting["compile"]], atoms, settings, args.batch_size)
         runs[name] = {"results": results, "calls": calls, "cpu": cpu,
-                      "e_d": _e_d(ids, [c.id for c in chosen], {r.id for r in refs}, results),
+                      "e_d": _e_d(ids, {c.id for c in chosen}, {r.id for r in refs}, results),
                       "failed": sum(not r.ok for r in results), "setting": setting}
 
     n = len(atoms)

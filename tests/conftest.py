@@ -38,6 +38,17 @@ def run_cli(*args: str, cwd=None, timeout: float = 600) -> subprocess.CompletedP
 
 
 @pytest.fixture(scope="session")
+def li3ocl_cif(tmp_path_factory):
+    """A CIF of cubic Li3OCl at the experimental 3.91 Å (Zhao & Daemen, JACS 134, 15042 (2012)), as a user gives it."""
+    from pymatgen.core import Lattice, Structure
+
+    path = tmp_path_factory.mktemp("cif") / "Li3OCl.cif"
+    Structure.from_spacegroup("Pm-3m", Lattice.cubic(3.91), ["O", "Cl", "Li"],
+                              [[.5, .5, .5], [0, 0, 0], [.5, .5, 0]]).to(filename=str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
 def paper_space():
     from ipscreen.campaign.config import from_preset
     from ipscreen.space import enumerate_space

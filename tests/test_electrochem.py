@@ -80,15 +80,12 @@ def test_paper_fig6_compounds(formula, paper_v, reduction_products):
     assert abs(w["oxidation_limit_v"] - paper_v) <= 0.35
 
 
-def test_analyze_window_command(tmp_path):
+def test_analyze_window_command(li3ocl_cif, tmp_path):
     """`ipscreen analyze window FILE --json` relaxes Li3OCl and its references: the issue's keys."""
-    from pymatgen.core import Lattice, Structure
 
     from conftest import run_cli
 
-    path = tmp_path / "Li3OCl.cif"
-    Structure.from_spacegroup("Pm-3m", Lattice.cubic(3.91), ["O", "Cl", "Li"],
-                              [[.5, .5, .5], [0, 0, 0], [.5, .5, 0]]).to(filename=str(path))
+    path = li3ocl_cif
     out = run_cli("analyze", "window", path, "--json", "--plot", tmp_path / "fig6.png")
     assert out.returncode == 0, out.stderr
     w = json.loads(out.stdout)

@@ -116,13 +116,11 @@ def test_li2s_reacts_with_licoo2_by_oxygen_sulfur_exchange():
 
 
 @pytest.mark.slow
-def test_analyze_interface_command(tmp_path):
+def test_analyze_interface_command(li3ocl_cif):
     """`ipscreen analyze interface FILE --cathode LiCoO2 --json`: the issue's keys, a bad cathode is one line."""
     from conftest import run_cli
 
-    path = tmp_path / "Li3OCl.cif"
-    Structure.from_spacegroup("Pm-3m", Lattice.cubic(3.91), ["O", "Cl", "Li"],
-                              [[.5, .5, .5], [0, 0, 0], [.5, .5, 0]]).to(filename=str(path))
+    path = li3ocl_cif
     out = run_cli("analyze", "interface", path, "--cathode", "LiCoO2", "--json")
     assert out.returncode == 0, out.stderr
     r = json.loads(out.stdout)

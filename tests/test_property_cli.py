@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from pymatgen.core import Lattice, Structure
 
 from conftest import run_cli
-
-
-@pytest.fixture(scope="module")
-def li3ocl_cif(tmp_path_factory):
-    path = tmp_path_factory.mktemp("cif") / "Li3OCl.cif"
-    Structure.from_spacegroup("Pm-3m", Lattice.cubic(3.91), ["O", "Cl", "Li"],
-                              [[.5, .5, .5], [0, 0, 0], [.5, .5, 0]]).to(filename=str(path))
-    return path
 
 
 def test_band_gap_json(li3ocl_cif):

@@ -146,13 +146,11 @@ def test_synthesis_stage_on_li3ocl(tmp_path):
 
 
 @pytest.mark.slow
-def test_analyze_synthesis_command(tmp_path):
+def test_analyze_synthesis_command(li3ocl_cif):
     """`ipscreen analyze synthesis FILE --json --temperature 900`: the issue's keys at the asked temperature."""
     from conftest import run_cli
 
-    path = tmp_path / "Li3OCl.cif"
-    Structure.from_spacegroup("Pm-3m", Lattice.cubic(3.91), ["O", "Cl", "Li"],
-                              [[.5, .5, .5], [0, 0, 0], [.5, .5, 0]]).to(filename=str(path))
+    path = li3ocl_cif
     out = run_cli("analyze", "synthesis", path, "--json", "--temperature", "900")
     assert out.returncode == 0, out.stderr
     d = json.loads(out.stdout)

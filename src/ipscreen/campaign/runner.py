@@ -94,7 +94,7 @@ def run(folder: Path | str, preset: str | None = None, stages: list[str] | None 
     config, store = open_campaign(folder, preset)
     if overrides:
         config = config.with_overrides(overrides)
-    if any(s.name != "space" for s in steps):
+    if any(s.backend for s in steps):
         from ipscreen.energy.device import resolve_device
 
         resolve_device(config.energy.device)  # "cuda" without a GPU: one line now, not a failure per compound

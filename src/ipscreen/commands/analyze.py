@@ -169,10 +169,11 @@ def synthesis_of(structure, config, settings, progress=None, variants: list | No
     phases = relaxed_with(structure, library_phases(space), config, progress)
     if progress:
         progress("routes (lattice matching of each precursor)", 0, 1)
-    entries, structures, cache = computed_entries(phases, config.energy.corrections), {p.id: p.structure for p in phases}, {}
-    if variants:
-        return [analyse("target", entries, structures, s, cache) for s in [settings, *variants]]
-    return analyse("target", entries, structures, settings, cache)
+    entries = computed_entries(phases, config.energy.corrections)
+    structures = {p.id: p.structure for p in phases}
+    cache: dict = {}  # lattice matching and similarity of each precursor, shared by the variants
+    runs = [analyse("target", entries, structures, s, cache) for s in [settings, *(variants or [])]]
+    return runs if variants else runs[0]
 
 
 @analyze_app.command("synthesis")

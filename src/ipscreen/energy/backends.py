@@ -26,6 +26,7 @@ import hashlib
 import importlib
 import io
 import json
+import logging
 import os
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -110,8 +111,6 @@ class CompiledModel:
         if self._failed:
             return self.eager(data)
         if self._compiled is None:
-            import logging
-
             import torch
 
             logging.getLogger("torch._dynamo").setLevel(logging.ERROR)  # graph-break notices, one per model layer
@@ -119,8 +118,6 @@ class CompiledModel:
         try:
             return self._compiled(data)
         except Exception as exc:  # any compiler failure: the eager model computes the same numbers, slower
-            import logging
-
             logging.getLogger("ipscreen").warning("torch.compile failed (%s: %s); running the model eagerly",
                                                   type(exc).__name__, str(exc).splitlines()[0][:200])
             self._failed = True
@@ -290,20 +287,22 @@ def _factory(spec: str, model: str | None, **options) -> Backend:
 @dataclass(frozen=True)
 class BackendSpec:
     """A named backend: its loader ``(model, **options) -> Backend`` (a callable, or "module:function" for
-    a loader in its own module), the distribution whose version is hashed, its default model and
-    whether MP2020 corrections apply to its energies by default."""
+    a loader in its own module), the distribution whose version is hashed, its default model,
+    whether MP2020 corrections apply to its energies by default, and whether its loader takes
+    `compile` (runs its model through CompiledModel)."""
 
     loader: object
     package: str
     default_model: str = ""
     mp2020: bool = True
+    compiles: bool = False
 
 
 # The named backends; a new one is a loader (here or in its own module) plus one entry.
 # `package` is what older stores were hashed with: "mace" (not its distribution "mace-torch") is kept
 # so that campaigns relaxed with MACE keep their results.
 BACKENDS: dict[str, BackendSpec] = {
-    "sevenn": BackendSpec(_sevennet, "sevenn", DEFAULT_MODEL),
+    "sevenn": BackendSpec(_sevennet, "sevenn", DEFAULT_MODEL, compiles=True),
     "chgnet": BackendSpec(_chgnet, "chgnet", "0.3.0", mp2020=False),
     "mace": BackendSpec(_mace, "mace", ""),
 }
@@ -312,8 +311,8 @@ BACKENDS: dict[str, BackendSpec] = {
 def load_backend(name: str = DEFAULT_BACKEND, model: str | None = None, device: str = "auto", compile: bool = False,
                  **options) -> Backend:
     """The calculator backend `name` with `model` (default: SevenNet 7net-0) on `device` ("auto", "cpu", "cuda",
-    "cuda:N"; energy/device.py), its model through torch.compile if `compile` (SevenNet only; CompiledModel), or any
-    ASE calculator factory named "module:factory" (which places itself)."""
+    "cuda:N"; energy/device.py), its model through torch.compile if `compile` and the backend `compiles`
+    (CompiledModel; eager otherwise), or any ASE calculator factory named "module:factory" (which places itself)."""
     from ipscreen.energy.device import resolve_device
 
     device = resolve_device(device)
@@ -323,8 +322,8 @@ def load_backend(name: str = DEFAULT_BACKEND, model: str | None = None, device: 
         if isinstance(loader, str):
             module, _, attr = loader.partition(":")
             loader = getattr(importlib.import_module(module), attr)
-        if compile and name == "sevenn":
-            options = {**options, "compile": True}
+        if spec.compiles:
+            options = {**options, "compile": compile}
         return loader(model or spec.default_model, device=device, **options)
     if ":" in name:
         return _factory(name, model, **options)

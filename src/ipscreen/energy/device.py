@@ -13,8 +13,6 @@ import re
 
 from ipscreen.errors import InputError
 
-DEVICES = ("auto", "cpu", "cuda")
-
 
 def check_device(requested: str) -> str:
     """`requested` if it names a device ipscreen knows ("auto", "cpu", "cuda", "cuda:N"); InputError otherwise."""
