@@ -21,7 +21,11 @@ export OMP_WAIT_POLICY := PASSIVE
 GPAW_DEBS := g++ libxc-dev libopenblas-dev libfftw3-dev
 GPAW_CONFIG := $(CURDIR)/scripts/gpaw_siteconfig.py
 
-.PHONY: demo test install bench clean gpaw-debs
+# The report's browser test (tests/test_main_job.py) loads report.html in Debian's headless chromium;
+# nothing downloads a browser of its own.
+TEST_DEBS := chromium
+
+.PHONY: demo test install bench clean gpaw-debs test-debs
 
 $(STAMP): pyproject.toml constraints.txt scripts/gpaw_siteconfig.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +53,20 @@ gpaw-debs:
 		fi; \
 	fi
 
+# Installs the Debian packages the tests need when missing (root), or says how.
+test-debs:
+	@missing=$$(for p in $(TEST_DEBS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	missing=$$(echo $$missing); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing Debian packages for the tests: $$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		else \
+			echo "the tests need Debian packages; run: sudo apt-get install $$missing" >&2; exit 1; \
+		fi; \
+	fi
+
 install: $(STAMP)
 
 demo: $(STAMP)
@@ -57,7 +75,7 @@ demo: $(STAMP)
 # Layers and lint first (seconds), then the tests on every core: one file per worker process
 # (--dist loadfile keeps a file's module fixtures, e.g. a relaxed campaign, on one worker).
 # Quick local loop: $(BIN)/python -m pytest -m "not slow" -n 2 (about 6.5 minutes on 2 cores).
-test: $(STAMP)
+test: $(STAMP) test-debs
 	$(BIN)/lint-imports
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile

@@ -14,7 +14,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 # The smallest real campaign: 5 compounds (Li3OCl, Li3OBr, three Li6O2ClBr orderings) and their 11
 # reference phases, relaxed to fmax 0.05 eV/Å, tasks run in the driver process (serial)
-TINY_CAMPAIGN = """
+TINY_SPACE = """
 preset = "demo"
 [space]
 x_elements = ["O"]
@@ -28,6 +28,11 @@ max_steps = 200
 batch_size = 3
 [cluster]
 executor = "serial"
+"""
+# the screening stages only (the demo preset's [run] walks every stage, MOBO and the analyses included)
+TINY_CAMPAIGN = TINY_SPACE + """
+[run]
+stages = ["space", "relax", "stability", "synthesizability", "bvse"]
 """
 
 

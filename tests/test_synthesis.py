@@ -103,6 +103,21 @@ def test_q_epi_is_smaller_for_a_lattice_matched_pair():
     assert matched == pytest.approx(3.91 ** 2 / 1000, rel=1e-3)
 
 
+def test_q_epi_equals_the_full_substrate_analyzer_enumeration():
+    """q_epi keeps only each orientation pair's smallest match: the same value as the minimum over every match of
+    SubstrateAnalyzer.calculate (Li2O2 film on Li3OCl)."""
+    from pymatgen.analysis.interfaces.substrate_analyzer import SubstrateAnalyzer
+
+    from ipscreen.synthesis.nucleation import EPITAXY_NORM_A2, MAX_MILLER
+    from ipscreen.thermo.references import all_reference_phases
+
+    li3ocl = Structure.from_spacegroup("Pm-3m", Lattice.cubic(3.91), ["O", "Cl", "Li"], [[.5, .5, .5], [0, 0, 0], [.5, .5, 0]])
+    li2o2 = next(p.structure for p in all_reference_phases() if p.formula == "Li2O2")
+    full = SubstrateAnalyzer(film_max_miller=MAX_MILLER, substrate_max_miller=MAX_MILLER)
+    smallest = min(m.match_area for m in full.calculate(li2o2, li3ocl, lowest=False))
+    assert q_epi(li2o2, li3ocl) == pytest.approx(min(1.0, smallest / EPITAXY_NORM_A2), rel=1e-12)
+
+
 def test_pareto_front_keeps_one_route_per_count_with_falling_barriers():
     points = [(0, 100.0), (0, 50.0), (1, 60.0), (1, 10.0), (2, 20.0), (3, 1.0), (3, math.inf)]
     assert pareto_front(points) == [1, 3, 5]

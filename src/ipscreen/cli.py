@@ -89,8 +89,8 @@ def _stages_help() -> str:
 
     default = ",".join(st.name for st in REGISTRY if st.default)
     rest = ", ".join(st.name for st in REGISTRY if not st.default)
-    return (f"Comma-separated stages (default: {default}); on request: {rest}. Compound stages run on the pool "
-            "(E_d and L_s filters) or --ids; `ipscreen stages` lists the pipeline.")
+    return (f"Comma-separated stages (default: the campaign's [run] stages, else {default}); on request: {rest}. "
+            "Compound stages run on the pool (E_d and L_s filters) or --ids; `ipscreen stages` lists the pipeline.")
 
 
 @app.command()
@@ -103,6 +103,7 @@ def run(
     scheduler: Optional[str] = typer.Option(None, help="Address of a running Dask scheduler, tcp://HOST:PORT."),
     workers: Optional[int] = typer.Option(None, help="Worker processes of the local Dask cluster (default: cores)."),
     serial: bool = typer.Option(False, "--serial", help="Run tasks in this process, without Dask."),
+    report: bool = typer.Option(True, "--report/--no-report", help="Write report.html in the campaign folder at the end."),
 ) -> None:
     """Run the screening campaign (default: the demo preset in campaigns/<preset>); resumes where it stopped."""
     from ipscreen.campaign.runner import run as run_campaign
@@ -118,11 +119,30 @@ def run(
     with _progress("campaign") as update:
         summary = run_campaign(folder, preset=preset, stages=stages.split(",") if stages else None, progress=update,
                                overrides={"cluster": cluster} if cluster else None,
-                               ids=ids.split(",") if ids else None)
+                               ids=ids.split(",") if ids else None, report=report)
     console = _err_console()
     for name, s in summary.items():
         if isinstance(s, dict):
             console.print(f"{name}: {s.get('message', 'done')}")
+    if "report" in summary:
+        console.print(f"report: {summary['report']}")
+
+
+@app.command("report")
+def report_cmd(
+    campaign: Path = typer.Option(Path("campaigns/demo"), "--campaign", "-c", help="Campaign folder."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Where to write the page (default: "
+                                                                   "CAMPAIGN/report.html)."),
+) -> None:
+    """Write the campaign's report: one self-contained HTML page in the paper's order (figures embedded, the
+    3-D Pareto front interactive, no network needed), from what the store holds now (partial campaigns too)."""
+    from ipscreen.campaign.report import write_report
+    from ipscreen.campaign.runner import open_existing
+
+    config, store = open_existing(campaign)
+    with store:
+        path = write_report(config, store, out)
+    print(path)
 
 
 @app.command("stages")

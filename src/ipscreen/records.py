@@ -30,6 +30,7 @@ class StageInput:
     folder: Path | None = None  # campaign folder, for figures
     ids: list[str] | None = None  # compounds asked for (`--ids`); None: the stage chooses (e.g. its pool)
     committee: Any = None  # energy settings of the second backend ([committee]) whose results it reads, or None
+    progress: Any = None  # (done, total) -> None, for a stage that works through its compounds one by one
 
 
 @dataclass

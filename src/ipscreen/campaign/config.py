@@ -22,12 +22,13 @@ from pathlib import Path
 import tomllib
 
 from ipscreen.campaign.settings import ClusterSettings, EnergySettings
-from ipscreen.campaign.stages import REGISTRY, TABLES, oracle
+from ipscreen.campaign.stages import DEFAULT, REGISTRY, TABLES, oracle, ordered
 from ipscreen.errors import InputError
 
 CAMPAIGN_FILE = "campaign.toml"
 # tables of the whole campaign; every stage's own table comes from the stage registry
-TOP_LEVEL_KEYS = {"preset", "description", "energy", "cluster"} | set(TABLES)
+TOP_LEVEL_KEYS = {"preset", "description", "energy", "cluster", "run"} | set(TABLES)
+RUN_KEYS = {"stages"}  # [run]: what a plain `ipscreen run` walks
 
 
 def preset_names() -> list[str]:
@@ -96,6 +97,11 @@ class Config:
     def stability(self):
         return self.stage_settings("stability")
 
+    @property
+    def pipeline(self) -> list[str]:
+        """The stages a plain `ipscreen run` walks: [run] stages, else the registry's default ones."""
+        return list(self.raw.get("run", {}).get("stages") or DEFAULT)
+
     @classmethod
     def from_dict(cls, data: dict) -> "Config":
         unknown = set(data) - TOP_LEVEL_KEYS
@@ -108,6 +114,13 @@ class Config:
         merged["preset"] = preset
         config = cls(preset=preset, energy=EnergySettings.from_table(merged.get("energy")),
                      cluster=ClusterSettings.from_table(merged.get("cluster")), raw=merged)
+        run = merged.get("run", {})
+        if not isinstance(run, dict) or set(run) - RUN_KEYS:
+            raise InputError(f"[run] takes only: {', '.join(sorted(RUN_KEYS))}")
+        if "stages" in run:
+            if not isinstance(run["stages"], list) or not all(isinstance(n, str) for n in run["stages"]):
+                raise InputError("[run] stages must be a list of stage names")
+            ordered(run["stages"])  # unknown names: one line listing the known ones
         for stage in REGISTRY:  # every table is validated here, before anything is written
             if stage.table:
                 config.stage_settings(stage.name)

@@ -8,7 +8,8 @@ with the settings, input hashes and versions that produced it.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, is_dataclass, replace
+import time
+from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from importlib.metadata import PackageNotFoundError, version
 from typing import Callable
 
@@ -47,6 +48,7 @@ class StageRun:
     ids: list[str] | None = None  # compounds asked for (compound stages); None: the pool
     registry: tuple[Stage, ...] = REGISTRY
     echo: Callable | None = None  # per-iteration messages of looping stages (MOBO), for the CLI
+    started: float = field(default_factory=time.time)  # when this run began (its wall time goes in the record)
 
     @property
     def name(self) -> str:
@@ -70,7 +72,7 @@ class StageRun:
     def for_stage(self, name: str, ids: list[str] | None = None) -> "StageRun":
         """The same campaign run, for another stage (e.g. an oracle the MOBO loop calls)."""
         stage = next(s for s in self.registry if s.name == name)
-        return replace(self, stage=stage, ids=ids)
+        return replace(self, stage=stage, ids=ids, started=time.time())
 
     def settings_record(self) -> dict:
         s = self.settings
@@ -81,7 +83,7 @@ class StageRun:
         """Mark the stage complete with its settings, inputs' hashes, versions (and summary; and the state
         of the results it read, `input_states()`, for a campaign step that is skipped when they are unchanged)."""
         record = {"settings": self.settings_record(), "inputs": {i: self.hash_of(i) for i in self.stage.inputs},
-                  **(extra or {})}
+                  "wall_seconds": round(time.time() - self.started, 1), **(extra or {})}
         if states is not None:
             record["inputs_state"] = {name: state for name, (state, _newest) in states.items()}
         if summary is not None:

@@ -25,7 +25,8 @@ def pool_ids(run: StageRun) -> list[str]:
                 raise StoreError(f"no {name} results with these settings: run the {name} stage first (or give --ids)")
             continue
         key = next(s for s in run.registry if s.name == name).filter_key
-        keep = {cid for cid, r in results.items() if r["status"] == "done" and (r["data"] or {}).get(key)}
+        keep = {cid for cid, r in results.items() if r["status"] == "done"
+                and ((n == 0 and run.stage.pool_all) or (r["data"] or {}).get(key))}
         if ids is not None and not any(cid in results for cid in ids):
             continue  # this filter has results, but none for compounds (e.g. a MOBO run stored before it had)
         ids = sorted(keep) if ids is None else [cid for cid in ids if cid in keep]
@@ -126,16 +127,22 @@ def run_campaign(run: StageRun) -> dict:
         if missing:
             raise StoreError(f"{len(missing)} compound(s) have no {name} results with these settings: run the "
                              f"{name} stage")
+    def progress(done: int, total: int) -> None:
+        if run.progress:
+            run.progress(run.stage.name, done, total)
+
     out: StageOutput = resolve(run.stage.function)(
-        StageInput(run.settings, compounds, inputs, run.config.energy, run.store.folder, ids, committee_energy(run)))
-    if stored is not None:  # more ids, same inputs: add their rows to the others
-        run.store.write_results(run.stage.name, run.hash, out.rows)
-    else:
-        run.store.replace_results(run.stage.name, run.hash, out.rows)
+        StageInput(run.settings, compounds, inputs, run.config.energy, run.store.folder, ids, committee_energy(run),
+                   progress))
     summary = {**out.summary, "computed": len(out.rows)}
     summary.setdefault("message", ", ".join(f"{k} {v}" for k, v in out.summary.items()
                                             if isinstance(v, (int, float, str))))
-    run.complete(len(run.store.done_ids(run.stage.name, run.hash)), summary, states=states)
+    with run.store.atomic():  # its rows and its completion together: a kill between them would redo the stage
+        if stored is not None:  # more ids, same inputs: add their rows to the others
+            run.store.write_results(run.stage.name, run.hash, out.rows)
+        else:
+            run.store.replace_results(run.stage.name, run.hash, out.rows)
+        run.complete(len(run.store.done_ids(run.stage.name, run.hash)), summary, states=states)
     return summary
 
 

@@ -294,7 +294,9 @@ def mobo_rows(config: Config, store: Store) -> tuple[list[dict], list[dict]]:
     best_rows, seen = [], 0
     for n, r in enumerate(its):
         seen += len(r["batch"])
-        best_rows.append({"iteration": n, "n_evaluated": seen, **(r.get("best") or {})})
+        best = r.get("best") or {}  # stored by objective name; the tables' columns are the stored keys
+        best_rows.append({"iteration": n, "n_evaluated": seen, **{objective_column(o): best.get(o.name)
+                                                                   for o in objectives}})
     return rows, best_rows
 
 

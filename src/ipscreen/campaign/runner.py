@@ -52,6 +52,12 @@ def open_campaign(folder: Path | str, preset: str | None = None) -> tuple[Config
     return config, store
 
 
+def open_existing(folder: Path | str) -> tuple[Config, Store]:
+    """An existing campaign (StoreError in one line if `folder` holds none; nothing is created)."""
+    Store(folder, create=False).close()
+    return open_campaign(folder)
+
+
 def default_executor(settings):
     return Executor(settings)
 
@@ -85,15 +91,17 @@ def plan(names: list[str], registry: tuple[Stage, ...] = REGISTRY) -> list[Stage
 
 def run(folder: Path | str, preset: str | None = None, stages: list[str] | None = None,
         progress: Progress | None = None, executor_factory=None, overrides: dict | None = None,
-        ids: list[str] | None = None, registry: tuple[Stage, ...] = REGISTRY, echo=None) -> dict:
-    """Run `stages` (default: the registry's default stages) of the campaign in `folder`, in
-    dependency order; compound stages run on `ids` if given, else on their pool. A summary
-    per stage."""
-    names = list(stages or [s.name for s in registry if s.default])
-    steps = plan(names, registry)
+        ids: list[str] | None = None, registry: tuple[Stage, ...] = REGISTRY, echo=None, report: bool = False) -> dict:
+    """Run `stages` (default: the campaign's pipeline, [run] stages or the registry's default stages) of the
+    campaign in `folder`, in dependency order; compound stages run on `ids` if given, else on their pool. With
+    `report`, write report.html at the end. A summary per stage."""
+    if stages:
+        plan(list(stages), registry)  # unknown names fail before anything is written
     config, store = open_campaign(folder, preset)
     if overrides:
         config = config.with_overrides(overrides)
+    names = list(stages or (config.pipeline if registry is REGISTRY else [s.name for s in registry if s.default]))
+    steps = plan(names, registry)
     if any(s.backend for s in steps):
         from ipscreen.energy.device import resolve_device
 
@@ -113,6 +121,10 @@ def run(folder: Path | str, preset: str | None = None, stages: list[str] | None 
                     summary[stage.name]["message"] += "; " + ", ".join(map(str, files.values()))
         if any(s.columns and s.name != "relax" for s in steps):
             write_rows(compound_table(config, store, registry), store.folder / "table.csv", "csv")
+        if report:
+            from ipscreen.campaign.report import write_report
+
+            summary["report"] = str(write_report(config, store))
     return summary
 
 

@@ -82,6 +82,7 @@ class Stage:
     outputs: Any = None  # "module:callable" (config, store) -> {name: path}: files written after it ran (campaign/)
     help: str = ""  # longer help (the `ipscreen property` command text)
     per_compound: bool = True  # its results are keyed by compound (False: by reference phase, cathode_phases)
+    pool_all: bool = False  # its first pool stage keeps every compound it has a result for (not only filter_key's)
 
     def __post_init__(self):
         if self.kind not in KINDS:

@@ -86,11 +86,11 @@ def _mobo_identity(config, settings, hash_of) -> list:
 
 def _oracle(name: str, table: str, module: str, settings: str, summary: str, columns: tuple, *, pool: tuple,
             backend: bool = False, default: bool = False, after: tuple = (), figures: tuple = (), help: str = "",
-            command: str | None = None, filter_key: str | None = None) -> Stage:
+            command: str | None = None, filter_key: str | None = None, pool_all: bool = False) -> Stage:
     """A property oracle: a compound stage on the relaxed structures (module's `calc`)."""
     return Stage(name, "compound", summary, function=f"{module}:calc", inputs=("relax",), pool=pool, after=after,
                  table=table, settings=f"{module}:{settings}", columns=columns, figures=figures, default=default,
-                 backend=backend, command=command or table.replace("_", "-"), filter_key=filter_key,
+                 backend=backend, command=command or table.replace("_", "-"), filter_key=filter_key, pool_all=pool_all,
                  identity=_oracle_identity(table, backend), help=help or summary)
 
 
@@ -116,7 +116,7 @@ REGISTRY: tuple[Stage, ...] = (
     _oracle("synthesizability", "synthesizability", "ipscreen.properties.synthesizability",
             "SynthesizabilitySettings", "synthesis likelihood L_s (0..1) and the scorer that produced it",
             ("synthesizability", "synthesizability_scorer"), pool=CHEAP_POOL, default=True,
-            filter_key="synthesizable"),
+            filter_key="synthesizable", pool_all=True),  # every compound with an E_d, as the paper's Fig. 9a
     _oracle("bvse", "bvse", "ipscreen.properties.bvse", "BVSESettings",
             "bond-valence site-energy Li+ migration barrier (eV), a cheap conductivity proxy",
             ("bvse_barrier_ev",), pool=CHEAP_POOL, default=True),

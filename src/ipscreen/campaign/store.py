@@ -19,6 +19,7 @@ import hashlib
 import json
 import sqlite3
 import time
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from ipscreen.errors import StoreError
@@ -80,6 +81,7 @@ class Store:
     def __init__(self, folder: Path | str, create: bool = True):
         self.folder = Path(folder)
         self.path = self.folder / STORE_FILE
+        self._atomic = False
         if not self.path.exists() and not create:
             raise StoreError(f"no campaign store at {self.path}: run `ipscreen run --campaign {self.folder}` first")
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -94,6 +96,24 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+
+    @contextmanager
+    def atomic(self):
+        """One transaction around several writes (e.g. a stage's results and its completion): all or none of
+        them are stored, whenever the process dies."""
+        if self._atomic:
+            yield
+            return
+        self._atomic = True
+        try:
+            with self.conn:
+                yield
+        finally:
+            self._atomic = False
+
+    def _tx(self):
+        """The transaction of one write: its own, or the enclosing `atomic()` one."""
+        return nullcontext() if self._atomic else self.conn
 
     def __enter__(self) -> "Store":
         return self
@@ -135,7 +155,7 @@ class Store:
             rows.append(tuple(r[k] for k in COMPOUND_COLUMNS)
                         + (json.dumps(c.structure_dict(), separators=(",", ":")), position))
         placeholders = ",".join("?" * (len(COMPOUND_COLUMNS) + 2))
-        with self.conn:
+        with self._tx():
             self.conn.executemany(f"INSERT OR IGNORE INTO compounds VALUES ({placeholders})", rows)
             self.conn.execute(
                 "INSERT OR REPLACE INTO stages VALUES (?, ?, ?, ?, ?, ?)",
@@ -175,13 +195,13 @@ class Store:
     def write_results(self, stage: str, settings_hash: str, rows: list[tuple[str, str, dict | None, str]]) -> None:
         """Store finished tasks, rows of (subject, status, data, reason), in one transaction (a crash of
         the driver loses nothing that was written)."""
-        with self.conn:
+        with self._tx():
             self.conn.executemany("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?)",
                                   self._result_rows(stage, settings_hash, rows))
 
     def replace_results(self, stage: str, settings_hash: str, rows: list[tuple[str, str, dict | None, str]]) -> None:
         """Replace all results of (stage, settings_hash) by `rows`, atomically."""
-        with self.conn:
+        with self._tx():
             self.conn.execute("DELETE FROM results WHERE stage = ? AND settings_hash = ?", (stage, settings_hash))
             self.conn.executemany("INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?)",
                                   self._result_rows(stage, settings_hash, rows))
@@ -221,7 +241,7 @@ class Store:
             "ORDER BY stage, settings_hash, status").fetchall()
 
     def mark_complete(self, stage: str, settings_hash: str, settings: dict, versions: dict, n_records: int) -> None:
-        with self.conn:
+        with self._tx():
             self.conn.execute(
                 "INSERT OR REPLACE INTO stages VALUES (?, ?, ?, ?, ?, ?)",
                 (stage, settings_hash, json.dumps(settings, sort_keys=True), json.dumps(versions, sort_keys=True),

@@ -67,9 +67,17 @@ def _relaxed(structure, config):
 
 def compute(name: str, path: Path, preset: Optional[str], campaign: Optional[Path], relax: bool,
             workdir: Optional[Path], seed: int) -> dict:
-    """Run oracle `name` on the structure in `path` with the settings of a preset or campaign; the
-    oracles its stage shows beside it (`after`, e.g. BVSE for conductivity) run first, with the same
-    settings, and their values are printed with its own."""
+    """Run oracle `name` on the structure in `path` with the settings of a preset or campaign (see
+    `compute_structure`)."""
+    structure = read_structure(path)
+    return compute_structure(name, structure, _config(preset, campaign), relax, workdir, seed, label=path.name)
+
+
+def compute_structure(name: str, structure, config, relax: bool = False, workdir: Optional[Path] = None,
+                      seed: int = 0, label: str = "structure") -> dict:
+    """Run oracle `name` on a pymatgen Structure with the settings of `config`; the oracles its stage shows
+    beside it (`after`, e.g. BVSE for conductivity) run first, with the same settings, and their values are
+    returned with its own."""
     from ipscreen.campaign.stages import oracle
     from ipscreen.campaign.tasks import backend_for, calc_offered, draw_figures
     from ipscreen.commands.console import progress_bar
@@ -77,8 +85,6 @@ def compute(name: str, path: Path, preset: Optional[str], campaign: Optional[Pat
 
     limit_threads()
     stage = oracle(name)
-    config = _config(preset, campaign)
-    structure = read_structure(path)
     if relax:
         structure = _relaxed(structure, config)
     if workdir:
@@ -90,7 +96,7 @@ def compute(name: str, path: Path, preset: Optional[str], campaign: Optional[Pat
         with progress_bar(step.command) as update:
             result = calc_offered(step.function, structure, config.stage_settings(step.name), backend=backend,
                                   workdir=str(workdir) if workdir else None, seed=seed,
-                                  progress=lambda done, total: update(path.name, done, total))
+                                  progress=lambda done, total: update(label, done, total))
         if workdir and step is stage and draw_figures(step.figures, result, workdir, context=dict(out)):
             err_console().print(f"figure: {workdir / result['figure_file']}")
         if backend is not None:

@@ -106,6 +106,57 @@ def ed_contour(rows: list[dict], path: Path | str) -> Path:
     return _save(fig, path)
 
 
+# Jalem, Tateyama, Takada, Jang, "Multi-objective solid electrolyte design of tetragonal and cubic
+# inverse-perovskites ..." (the seed paper), Fig. 9a and its text: compounds per region of 10,173
+PAPER_REGIONS = {"total": 10173, 1: 1413, 2: 4825, 3: 88, 4: 3835}
+
+
+def ls_regions(rows: list[dict], ed_threshold: float = 0.1, ls_threshold: float = 0.5) -> dict:
+    """Fig. 9a's regions: 1 (L_s > t_L, E_d < t_E), 2 (L_s > t_L, E_d >= t_E), 3 (L_s <= t_L, E_d < t_E),
+    4 (L_s <= t_L, E_d >= t_E), counted over rows with both values; "total" is their number."""
+    counts = {"total": 0, 1: 0, 2: 0, 3: 0, 4: 0}
+    for r in rows:
+        ed, ls = r.get("e_above_hull_ev_per_atom"), r.get("synthesizability")
+        if ed is None or ls is None or ls == "":
+            continue
+        ed, ls = float(ed), float(ls)
+        counts["total"] += 1
+        counts[(1 if ed < ed_threshold else 2) if ls > ls_threshold else (3 if ed < ed_threshold else 4)] += 1
+    return counts
+
+
+def ls_vs_ed(rows: list[dict], path: Path | str, ed_threshold: float = 0.1, ls_threshold: float = 0.5) -> Path:
+    """Fig. 9a: synthesis likelihood L_s against E_d (eV/atom) per parent, the two thresholds and the four regions
+    with their counts (ours, and the paper's share of 10,173 in brackets)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.6), dpi=150)
+    done = [r for r in rows if r.get("e_above_hull_ev_per_atom") is not None
+            and r.get("synthesizability") not in (None, "")]
+    for parent, (label, colour) in PARENT_STYLE.items():
+        pts = [r for r in done if r["parent"] == parent]
+        if pts:
+            ax.scatter([float(r["e_above_hull_ev_per_atom"]) for r in pts], [float(r["synthesizability"]) for r in pts],
+                       s=12, alpha=0.7, color=colour, label=f"{label}: {len(pts):,}", edgecolors="none")
+    ax.axvline(ed_threshold, color="k", ls="--", lw=1)
+    ax.axhline(ls_threshold, color="k", ls="--", lw=1)
+    counts = ls_regions(done, ed_threshold, ls_threshold)
+    right = max([2.5 * ed_threshold] + [float(r["e_above_hull_ev_per_atom"]) for r in done]) * 1.05
+    ax.set_xlim(-0.02 * right, right)
+    ax.set_ylim(0, 1)
+    places = {1: (0.01, 0.99, "left", "top"), 2: (0.99, 0.99, "right", "top"),
+              3: (0.01, 0.01, "left", "bottom"), 4: (0.99, 0.01, "right", "bottom")}
+    for region, (x, y, ha, va) in places.items():
+        share = 100 * PAPER_REGIONS[region] / PAPER_REGIONS["total"]
+        ax.text(x, y, f"({region}) {counts[region]:,} (paper {share:.1f}%)", transform=ax.transAxes, ha=ha, va=va,
+                fontsize=8, bbox={"facecolor": "white", "alpha": 0.8, "lw": 0})
+    ax.set_xlabel(r"$E_d$ (eV/atom above hull)")
+    ax.set_ylabel(r"synthesis likelihood $L_s$")
+    ax.set_title(f"Synthesis likelihood vs stability ({counts['total']:,} compounds)", fontsize=10)
+    if done:
+        ax.legend(frameon=True, framealpha=0.9, fontsize=7, loc="center right")
+    return _save(fig, path)
+
+
 def _save(fig, path: Path | str) -> Path:
     import matplotlib.pyplot as plt
 

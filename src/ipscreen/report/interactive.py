@@ -25,7 +25,16 @@ def _html(text: str) -> str:
 
 
 def pareto_html(rows: list[dict], objectives: list[dict], path: Path | str, title: str = "") -> Path:
-    """Fig. 5b as a rotatable 3-D scatter: Pareto points coloured by parent, dominated ones grey.
+    """Fig. 5b as a rotatable 3-D scatter in a page of its own (plotly.js embedded: opens offline); see
+    `pareto_figure`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pareto_figure(rows, objectives, title).write_html(path, include_plotlyjs=True, full_html=True)
+    return path
+
+
+def pareto_figure(rows: list[dict], objectives: list[dict], title: str = ""):
+    """Fig. 5b as a plotly Figure: Pareto points coloured by parent, dominated ones grey.
 
     `rows`: {"id", "formula", "parent", "pareto", <objective name>: value or None}; exactly three `objectives`
     ({"name", "label" (with unit), "log10"}); log10 objectives get a log axis. Rows missing a value are skipped.
@@ -66,7 +75,4 @@ def pareto_html(rows: list[dict], objectives: list[dict], path: Path | str, titl
         heading += f" ({skipped:,} without all objectives skipped)"
     fig.update_layout(title={"text": heading}, scene=axes, legend={"itemsizing": "constant"},
                       margin={"l": 0, "r": 0, "t": 50, "b": 0}, template="plotly_white")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.write_html(path, include_plotlyjs=True, full_html=True)
-    return path
+    return fig

@@ -71,7 +71,9 @@ def run(inp: StageInput) -> StageOutput:
     ids = inp.ids if inp.ids is not None else [r["id"] for r in inp.compounds]
     rows_by_id = {r["id"]: r for r in inp.compounds}
     rows, cache = [], {}
-    for cid in ids:
+    for n, cid in enumerate(ids):
+        if inp.progress:
+            inp.progress(n, len(ids))
         row = rows_by_id[cid]
         space = space_of(elements_of(row), settings)
         phases = [relaxed_phase(library if p.id in library else relaxed, p.id) for p in library_phases(space)]
@@ -88,6 +90,8 @@ def run(inp: StageInput) -> StageOutput:
             rows.append((cid, "failed", None, str(exc)))
             continue
         rows.append((cid, "done", summary(routes), ""))
+    if inp.progress:
+        inp.progress(len(ids), len(ids))
     done = [r for r in rows if r[1] == "done"]
     n_routes = sum(len(r[2]["routes"]) for r in done)
     n_front = sum(r[2]["synthesis_front_routes"] for r in done)
