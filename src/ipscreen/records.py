@@ -30,7 +30,9 @@ class StageInput:
     folder: Path | None = None  # campaign folder, for figures
     ids: list[str] | None = None  # compounds asked for (`--ids`); None: the stage chooses (e.g. its pool)
     committee: Any = None  # energy settings of the second backend ([committee]) whose results it reads, or None
-    progress: Any = None  # (done, total) -> None, for a stage that works through its compounds one by one
+    # map(name, fn, {key: payload}) -> {key: fn(payload)}: independent tasks of the stage on the campaign's workers
+    # (fn a module-level function; a task that raises gives {"status": "failed", "reason": ...}); None: run them here
+    map: Any = None
 
 
 @dataclass

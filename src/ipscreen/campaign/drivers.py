@@ -127,13 +127,16 @@ def run_campaign(run: StageRun) -> dict:
         if missing:
             raise StoreError(f"{len(missing)} compound(s) have no {name} results with these settings: run the "
                              f"{name} stage")
-    def progress(done: int, total: int) -> None:
-        if run.progress:
-            run.progress(run.stage.name, done, total)
+    def parallel(name: str, fn, payloads: dict) -> dict:  # the stage's independent tasks, on the campaign's workers
+        results: dict = {}
+        if payloads:
+            with run.executor_factory(run.config.cluster) as executor:
+                executor.run(name, fn, payloads, results.__setitem__, progress=run.progress)
+        return results
 
     out: StageOutput = resolve(run.stage.function)(
         StageInput(run.settings, compounds, inputs, run.config.energy, run.store.folder, ids, committee_energy(run),
-                   progress))
+                   parallel))
     summary = {**out.summary, "computed": len(out.rows)}
     summary.setdefault("message", ", ".join(f"{k} {v}" for k, v in out.summary.items()
                                             if isinstance(v, (int, float, str))))

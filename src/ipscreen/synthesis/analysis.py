@@ -20,7 +20,9 @@ def analyse(target_id: str, entries: list, structures: dict, settings: Synthesis
     """Routes of one target from MP2020-corrected relaxed entries (the target, the reference and precursor phases
     and any other phase that may compete) and their structures by id. `q_cache` ({"precursor id|target id":
     [q_epi, q_sim]}) is read and filled: lattice matching costs seconds per pair."""
-    from ipscreen.synthesis.nucleation import q_epi
+    from pymatgen.symmetry.analyzer import SymmetryUndeterminedError
+
+    from ipscreen.synthesis.nucleation import q_epi, surface_vectors
     from ipscreen.synthesis.precursors import choose, precursor_formulas
     from ipscreen.synthesis.similarity import q_sim
     from ipscreen.synthesis.thermo import gas_species, species_at
@@ -34,11 +36,18 @@ def analyse(target_id: str, entries: list, structures: dict, settings: Synthesis
     solids = [s for s in choose(species, formulas) if not s.gas and s.id != target_id]
     usable_gases = [g for g in gases.values() if g.formula in formulas or g.formula in RELEASABLE]
     cache = q_cache if q_cache is not None else {}
+    surfaces: dict = {}  # the target's surfaces, built once for all its precursors
 
     def q_of(pid: str) -> tuple[float, float | None]:
         key = f"{pid}|{target_id}"
         if key not in cache:
-            cache[key] = [q_epi(structures[pid], structures[target_id]), q_sim(structures[pid], structures[target_id])]
+            if "target" not in surfaces:
+                try:
+                    surfaces["target"] = surface_vectors(structures[target_id])
+                except SymmetryUndeterminedError:  # no symmetry found: no orientation to match (q_epi 1)
+                    surfaces["target"] = []
+            cache[key] = [q_epi(structures[pid], structures[target_id], surfaces["target"]),
+                          q_sim(structures[pid], structures[target_id])]
         return cache[key][0], cache[key][1]
 
     candidates = [s for s in species.values() if not s.gas]
@@ -64,34 +73,40 @@ def summary(routes: list[dict]) -> dict:
             "synthesis_barrier": best["nucleation_barrier"] if best else None, "routes": routes}
 
 
+def target_routes(job: dict) -> dict:
+    """One target's routes (a task: runs on a campaign worker): {"status": "done", "data": summary} or failed.
+    `job`: {"target": id, "phases": [Phase] of its space, "corrections": MP2020 flag, "settings": SynthesisSettings}."""
+    phases = job["phases"]
+    try:
+        entries = computed_entries(phases, job["corrections"])
+        routes = analyse(job["target"], entries, {p.id: p.structure for p in phases}, job["settings"])
+    except (ValueError, InputError) as exc:
+        return {"status": "failed", "reason": str(exc)}
+    return {"status": "done", "data": summary(routes)}
+
+
 def run(inp: StageInput) -> StageOutput:
-    """Routes of every compound asked for (`inp.ids`; default: all) from the relaxed phases of its space."""
+    """Routes of every compound asked for (`inp.ids`; default: all) from the relaxed phases of its space; the
+    targets are independent tasks, run on the campaign's workers (`inp.map`)."""
     settings: SynthesisSettings = inp.settings
     relaxed, library = inp.inputs["relax"], inp.inputs["precursor_phases"]
     ids = inp.ids if inp.ids is not None else [r["id"] for r in inp.compounds]
     rows_by_id = {r["id"]: r for r in inp.compounds}
-    rows, cache = [], {}
-    for n, cid in enumerate(ids):
-        if inp.progress:
-            inp.progress(n, len(ids))
-        row = rows_by_id[cid]
-        space = space_of(elements_of(row), settings)
+    failed, jobs = {}, {}
+    for cid in ids:
+        space = space_of(elements_of(rows_by_id[cid]), settings)
         phases = [relaxed_phase(library if p.id in library else relaxed, p.id) for p in library_phases(space)]
-        phases += [relaxed_phase(relaxed, r["id"]) for r in inp.compounds
-                   if elements_of(r) <= space]
+        phases += [relaxed_phase(relaxed, r["id"]) for r in inp.compounds if elements_of(r) <= space]
         phases = [p for p in phases if p is not None]
         if cid not in {p.id for p in phases}:
-            rows.append((cid, "failed", None, "no relaxed structure"))
+            failed[cid] = "no relaxed structure"
             continue
-        try:
-            entries = computed_entries(phases, inp.energy.corrections)
-            routes = analyse(cid, entries, {p.id: p.structure for p in phases}, settings, cache)
-        except (ValueError, InputError) as exc:
-            rows.append((cid, "failed", None, str(exc)))
-            continue
-        rows.append((cid, "done", summary(routes), ""))
-    if inp.progress:
-        inp.progress(len(ids), len(ids))
+        jobs[cid] = {"target": cid, "phases": phases, "corrections": inp.energy.corrections, "settings": settings}
+    results = inp.map("synthesis", target_routes, jobs) if inp.map else {k: target_routes(j) for k, j in jobs.items()}
+    rows = []
+    for cid in ids:
+        r = results.get(cid) or {"status": "failed", "reason": failed.get(cid, "not computed")}
+        rows.append((cid, r["status"], r.get("data"), r.get("reason", "")))
     done = [r for r in rows if r[1] == "done"]
     n_routes = sum(len(r[2]["routes"]) for r in done)
     n_front = sum(r[2]["synthesis_front_routes"] for r in done)
