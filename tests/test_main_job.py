@@ -51,6 +51,8 @@ def _command(folder: Path) -> list[str]:
 
 def _rows(folder: Path) -> list[tuple]:
     """(stage, settings hash, subject, status, created_at) of every stored result, oldest first."""
+    if not (folder / "ipscreen.sqlite").exists():  # connecting would create it before the run does
+        return []
     conn = sqlite3.connect(folder / "ipscreen.sqlite")
     try:
         return conn.execute("SELECT stage, settings_hash, compound_id, status, created_at FROM results "

@@ -89,7 +89,8 @@ def run_compound(run: StageRun) -> dict:
         status = results.get(cid, {}).get("status", "pending")
         counts[status] = counts.get(status, 0) + 1
     done = ", ".join(f"{counts[k]} {k}" for k in sorted(counts))
-    run.complete(len(results))
+    if payloads or not store.is_complete(stage.name, h):  # a run that computed nothing keeps the first record
+        run.complete(len(results))
     return {"compounds": len(ids), "computed": len(payloads), "status": counts,
             "message": f"{len(ids):,} compounds, {len(payloads):,} computed now; {done}"}
 
