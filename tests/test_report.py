@@ -45,3 +45,25 @@ def test_report_of_no_campaign_is_one_line(tmp_path):
     out = run_cli("report", "--campaign", tmp_path / "none")
     assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1 and "no campaign store" in out.stderr
     assert not (tmp_path / "none").exists()
+
+
+def test_report_shows_arrhenius_figures_where_conductivity_ran(tmp_path):
+    """A (very short, indicative) MD conductivity run on Li3OCl: its section has the Arrhenius figure and the table."""
+    from ipscreen.campaign.report import write_report
+    from ipscreen.campaign.runner import open_existing, run
+
+    folder = tmp_path / "c"
+    shutil.copytree(FIXTURE, folder)
+    with open(folder / "campaign.toml", "a") as fh:
+        fh.write('\n[conductivity]\ntemperatures = [800.0, 1200.0]\nmechanisms = ["interstitial"]\ntimestep_fs = 2.0\n'
+                 'equilibration_ps = 0.01\nproduction_ps = 0.02\nsample_every = 1\nsupercell_repeat = [1, 1, 1]\n'
+                 'msd_fit_start_ps = 0.004\nmsd_min_obs = 1\nworkers = 1\n')
+    li3ocl = "ninf-65b7e739f0ae"
+    summary = run(folder, stages=["conductivity"], ids=[li3ocl])
+    assert summary["conductivity"]["computed"] == 1
+    config, store = open_existing(folder)
+    with store:
+        page = write_report(config, store).read_text()
+    section = _section(page, "conductivity")
+    assert "Not run yet" not in section and "Pm-3m Li3OCl" in section and section.count("<img") == 1
+    assert (folder / "arrhenius" / f"{li3ocl}.png").read_bytes()[:4] == b"\x89PNG"
