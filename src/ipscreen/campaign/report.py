@@ -20,6 +20,7 @@ from ipscreen.campaign.context import versions
 from ipscreen.campaign.stages import BY_NAME, REGISTRY, stage_hash
 from ipscreen.campaign.store import Store
 from ipscreen.campaign.table import compound_table
+from ipscreen.errors import StoreError
 from ipscreen.report.html import Figure, Link, Markup, Section, Table, data_uri, render
 
 REPORT_FILE = "report.html"
@@ -66,6 +67,15 @@ def _has(config: Config, store: Store, stage: str, present: set[str]) -> bool:
 def _not_run(stage: str, folder: Path, extra: str = "") -> str:
     return (f"Not run yet with these settings{extra}: `ipscreen run --campaign {folder} --stages {stage}` "
             "computes it, then `ipscreen report` rewrites this page.")
+
+
+def _section_of(config: Config, store: Store, present: set[str], stage: str, title: str, run: str | None = None,
+                extra: str = "") -> Section:
+    """The section of `stage`: empty, or saying how to run it (`run`: the stages to name) when it has no results."""
+    section = Section(stage, title)
+    if not _has(config, store, stage, present):
+        section.missing = _not_run(run or stage, store.folder, extra)
+    return section
 
 
 def _flat(value, prefix: str = "") -> dict:
@@ -152,9 +162,9 @@ def _space(config: Config, store: Store, rows: list[dict]) -> Section:
 def _stability(config: Config, store: Store, rows: list[dict], present: set[str]) -> Section:
     from ipscreen.campaign.table import write_stability_outputs
 
-    section = Section("stability", "Relaxation and stability: E_d (Fig. 3)")
-    if not _has(config, store, "stability", present):
-        section.missing = _not_run("relax,stability", store.folder)
+    section = _section_of(config, store, present, "stability", "Relaxation and stability: E_d (Fig. 3)",
+                          "relax,stability")
+    if section.missing:
         return section
     files = write_stability_outputs(config, store)
     threshold = config.stability.threshold
@@ -175,9 +185,8 @@ def _stability(config: Config, store: Store, rows: list[dict], present: set[str]
 def _synthesizability(config: Config, store: Store, rows: list[dict], present: set[str]) -> Section:
     from ipscreen.report.figures import PAPER_REGIONS, ls_regions, ls_vs_ed
 
-    section = Section("synthesizability", "Synthesis likelihood L_s against E_d (Fig. 9a)")
-    if not _has(config, store, "synthesizability", present):
-        section.missing = _not_run("synthesizability", store.folder)
+    section = _section_of(config, store, present, "synthesizability", "Synthesis likelihood L_s against E_d (Fig. 9a)")
+    if section.missing:
         return section
     settings = config.stage_settings("synthesizability")
     e_t, l_t = config.stability.threshold, settings.threshold
@@ -207,14 +216,14 @@ def _mobo(config: Config, store: Store, present: set[str]) -> Section:
     from ipscreen.campaign.mobo_stage import mobo_rows, objective_column, write_mobo_outputs
     from ipscreen.report.interactive import pareto_figure
 
-    section = Section("mobo", "Multi-objective Bayesian optimisation and its Pareto set (Fig. 5, Table 2)")
-    if not _has(config, store, "mobo", present):
-        section.missing = _not_run("mobo", store.folder)
+    section = _section_of(config, store, present, "mobo",
+                          "Multi-objective Bayesian optimisation and its Pareto set (Fig. 5, Table 2)")
+    if section.missing:
         return section
     settings = config.stage_settings("mobo")
     try:
         files = write_mobo_outputs(config, store)
-    except Exception as exc:  # a run stopped before its first iteration: say so rather than fail the page
+    except StoreError as exc:  # a run stopped before its first iteration: say so rather than fail the page
         section.missing = f"No finished MOBO iteration yet ({exc})."
         return section
     rows, _best = mobo_rows(config, store)
@@ -244,9 +253,9 @@ def _mobo(config: Config, store: Store, present: set[str]) -> Section:
 def _conductivity(config: Config, store: Store, rows: list[dict], present: set[str]) -> Section:
     from ipscreen.report.figures import arrhenius
 
-    section = Section("conductivity", "Li+ conductivity from ML-potential MD (Arrhenius)")
-    if not _has(config, store, "conductivity", present):
-        section.missing = _not_run("conductivity", store.folder, " (the demo's MOBO uses the BVSE barrier instead)")
+    section = _section_of(config, store, present, "conductivity", "Li+ conductivity from ML-potential MD (Arrhenius)",
+                          extra=" (the demo's MOBO uses the BVSE barrier instead)")
+    if section.missing:
         return section
     results = store.results("conductivity", stage_hash(config, "conductivity"))
     bvse = store.results("bvse", stage_hash(config, "bvse"))
@@ -270,9 +279,8 @@ def _conductivity(config: Config, store: Store, rows: list[dict], present: set[s
 def _window(config: Config, store: Store, present: set[str]) -> Section:
     from ipscreen.campaign.outputs import write_window_outputs
 
-    section = Section("window", "Electrochemical window (Fig. 6)")
-    if not _has(config, store, "window", present):
-        section.missing = _not_run("window", store.folder)
+    section = _section_of(config, store, present, "window", "Electrochemical window (Fig. 6)")
+    if section.missing:
         return section
     files = write_window_outputs(config, store)
     results = store.results("window", stage_hash(config, "window"))
@@ -293,9 +301,8 @@ def _window(config: Config, store: Store, present: set[str]) -> Section:
 def _interfaces(config: Config, store: Store, present: set[str]) -> Section:
     from ipscreen.campaign.outputs import write_interface_outputs
 
-    section = Section("interfaces", "Reactivity with cathodes (Fig. 7)")
-    if not _has(config, store, "interfaces", present):
-        section.missing = _not_run("interfaces", store.folder)
+    section = _section_of(config, store, present, "interfaces", "Reactivity with cathodes (Fig. 7)")
+    if section.missing:
         return section
     files = write_interface_outputs(config, store)
     cathodes = list(config.stage_settings("interfaces").cathodes)
@@ -317,9 +324,8 @@ def _interfaces(config: Config, store: Store, present: set[str]) -> Section:
 def _synthesis(config: Config, store: Store, present: set[str]) -> Section:
     from ipscreen.campaign.outputs import write_synthesis_outputs
 
-    section = Section("synthesis", "Solid-state synthesis routes (Fig. 10, Table 3)")
-    if not _has(config, store, "synthesis", present):
-        section.missing = _not_run("synthesis", store.folder)
+    section = _section_of(config, store, present, "synthesis", "Solid-state synthesis routes (Fig. 10, Table 3)")
+    if section.missing:
         return section
     files = write_synthesis_outputs(config, store)
     settings = config.stage_settings("synthesis")
