@@ -40,11 +40,10 @@ class Campaign:
         """Run (or resume) `stages` (default: the campaign's pipeline) on their pools or on `ids`; with `report`,
         rewrite report.html at the end. Runs in `workers` local processes (default: one per core), or in this
         process with `serial`. A summary per stage."""
-        from ipscreen.campaign.runner import run
+        from ipscreen.campaign.runner import cluster_overrides, run
 
-        cluster = {"executor": "serial"} if serial else ({"executor": "local", "n_workers": workers} if workers else {})
         return run(self.folder, preset=self.preset, stages=[stages] if isinstance(stages, str) else stages, ids=ids,
-                   overrides={"cluster": cluster} if cluster else None, report=report)
+                   overrides=cluster_overrides(workers=workers, serial=serial), report=report)
 
     def table(self):
         """The campaign table as a pandas DataFrame: space columns, then each stage's columns (eV/atom, eV, kJ/mol,

@@ -106,19 +106,13 @@ def run(
     report: bool = typer.Option(True, "--report/--no-report", help="Write report.html in the campaign folder at the end."),
 ) -> None:
     """Run the screening campaign (default: the demo preset in campaigns/<preset>); resumes where it stopped."""
+    from ipscreen.campaign.runner import cluster_overrides
     from ipscreen.campaign.runner import run as run_campaign
 
     folder = campaign or Path("campaigns") / (preset or "demo")
-    cluster: dict = {}
-    if scheduler:
-        cluster = {"executor": "scheduler", "scheduler": scheduler}
-    elif serial:
-        cluster = {"executor": "serial"}
-    elif workers:
-        cluster = {"executor": "local", "n_workers": workers}
     with _progress("campaign") as update:
         summary = run_campaign(folder, preset=preset, stages=stages.split(",") if stages else None, progress=update,
-                               overrides={"cluster": cluster} if cluster else None,
+                               overrides=cluster_overrides(scheduler, workers, serial),
                                ids=ids.split(",") if ids else None, report=report)
     console = _err_console()
     for name, s in summary.items():

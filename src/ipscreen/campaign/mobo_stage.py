@@ -241,8 +241,8 @@ def run(run: StageRun) -> dict:
                   "versions": versions(), "stage_hashes": {s: stage_hash(config, s) for s in
                                                            {o.stage for o in objectives}}}
     store.write_results("mobo", h, [("run", "done", run_record, "")])
-    outputs = write_mobo_outputs(config, store)
-    rows, _ = mobo_rows(config, store)  # each evaluated compound, flagged when non-dominated: a pool filter
+    rows, best_rows = mobo_rows(config, store)  # each evaluated compound, flagged when non-dominated: a pool filter
+    outputs = write_mobo_outputs(config, store, rows=(rows, best_rows))
     store.write_results("mobo", h, [(r["id"], "done", {"pareto": r["pareto"], "iteration": r["iteration"]}, "")
                                     for r in rows])
     run.complete(len(result.order))
@@ -262,9 +262,10 @@ def objective_column(o: Objective) -> str:
     return o.key
 
 
-def mobo_rows(config: Config, store: Store) -> tuple[list[dict], list[dict]]:
+def mobo_rows(config: Config, store: Store, table: list[dict] | None = None) -> tuple[list[dict], list[dict]]:
     """(evaluated rows in evaluation order with `iteration` and `pareto`, best-per-iteration rows) of the
-    campaign's MOBO run with its [mobo] settings (apply overrides with `with_overrides` first)."""
+    campaign's MOBO run with its [mobo] settings (apply overrides with `with_overrides` first). `table`: the
+    campaign table if the caller has it (campaign/table.compound_table)."""
     settings = config.stage_settings("mobo")
     h = stage_hash(config, "mobo")
     _, its = journal(store, h)
@@ -272,7 +273,7 @@ def mobo_rows(config: Config, store: Store) -> tuple[list[dict], list[dict]]:
     if not its:
         raise StoreError("this campaign has no MOBO iterations with these settings: run `ipscreen mobo run`")
     objectives = list(settings.objectives)
-    table = {r["id"]: r for r in compound_table(config, store)}
+    table = {r["id"]: r for r in (table if table is not None else compound_table(config, store))}
     order = [(n, cid) for n, r in enumerate(its) for cid in r["batch"]]
     values = objective_values(config, store, objectives, [cid for _, cid in order])
     rows = []
@@ -300,13 +301,14 @@ def mobo_rows(config: Config, store: Store) -> tuple[list[dict], list[dict]]:
     return rows, best_rows
 
 
-def write_mobo_outputs(config: Config, store: Store, folder=None) -> dict:
+def write_mobo_outputs(config: Config, store: Store, folder=None, rows: tuple | None = None) -> dict:
     """mobo_evaluated.csv, mobo_pareto.csv (Table 2 layout), mobo_progress.png (Fig. 5a) and, for three
-    objectives, mobo_pareto.png + mobo_pareto.html (Fig. 5b) in the campaign folder (or `folder`)."""
+    objectives, mobo_pareto.png + mobo_pareto.html (Fig. 5b) in the campaign folder (or `folder`). `rows`:
+    `mobo_rows`' result if the caller has it."""
     settings = config.stage_settings("mobo")
     folder = Path(folder or store.folder)
     folder.mkdir(parents=True, exist_ok=True)
-    rows, best_rows = mobo_rows(config, store)
+    rows, best_rows = rows or mobo_rows(config, store)
     objectives = [o.as_dict() | {"name": objective_column(o)} for o in settings.objectives]
     out = {"evaluated": folder / "mobo_evaluated.csv", "pareto_table": folder / "mobo_pareto.csv"}
     write_rows(rows, out["evaluated"], "csv")

@@ -10,6 +10,7 @@ preset are listed in each section, so demo-grade numbers are marked as such.
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import time
 from dataclasses import asdict, is_dataclass
@@ -36,12 +37,12 @@ PAPER_TABLE2 = 25
 def write_report(config: Config, store: Store, path: Path | str | None = None) -> Path:
     """Write the report of the campaign in `store.folder` (default `report.html` there); its path."""
     rows = compound_table(config, store)
-    present = {stage for stage, _h, _status, _n in store.result_counts()}
+    present = {(stage, h) for stage, h, _status, _n in store.result_counts()}
     sections = [
         _space(config, store, rows),
         _stability(config, store, rows, present),
         _synthesizability(config, store, rows, present),
-        _mobo(config, store, present),
+        _mobo(config, store, rows, present),
         _conductivity(config, store, rows, present),
         _window(config, store, present),
         _interfaces(config, store, present),
@@ -59,9 +60,9 @@ def write_report(config: Config, store: Store, path: Path | str | None = None) -
 
 # --- helpers ------------------------------------------------------------------------------------------------------
 
-def _has(config: Config, store: Store, stage: str, present: set[str]) -> bool:
-    """Whether `stage` has results under the current settings."""
-    return stage in present and bool(store.results(stage, stage_hash(config, stage)))
+def _has(config: Config, stage: str, present: set[tuple[str, str]]) -> bool:
+    """Whether `stage` has results under the current settings (`present`: the store's (stage, hash) pairs)."""
+    return (stage, stage_hash(config, stage)) in present
 
 
 def _not_run(stage: str, folder: Path, extra: str = "") -> str:
@@ -69,11 +70,11 @@ def _not_run(stage: str, folder: Path, extra: str = "") -> str:
             "computes it, then `ipscreen report` rewrites this page.")
 
 
-def _section_of(config: Config, store: Store, present: set[str], stage: str, title: str, run: str | None = None,
+def _section_of(config: Config, store: Store, present: set, stage: str, title: str, run: str | None = None,
                 extra: str = "") -> Section:
     """The section of `stage`: empty, or saying how to run it (`run`: the stages to name) when it has no results."""
     section = Section(stage, title)
-    if not _has(config, store, stage, present):
+    if not _has(config, stage, present):
         section.missing = _not_run(run or stage, store.folder, extra)
     return section
 
@@ -91,11 +92,16 @@ def _flat(value, prefix: str = "") -> dict:
     return {prefix[:-1]: value}
 
 
+@functools.cache
+def _paper() -> Config:
+    return from_preset("paper")
+
+
 def differences(config: Config, stage: str) -> list[str]:
     """`key value (paper preset: value)` for each setting of `stage` that differs from the paper preset's."""
     if BY_NAME[stage].table is None or config.preset == "paper":
         return []
-    ours, paper = _flat(config.stage_settings(stage)), _flat(from_preset("paper").stage_settings(stage))
+    ours, paper = _flat(config.stage_settings(stage)), _flat(_paper().stage_settings(stage))
     if stage == "mobo":  # objectives by name, not their full declarations
         ours["objectives"] = [o["name"] for o in ours.pop("objectives")]
         paper["objectives"] = [o["name"] for o in paper.pop("objectives")]
@@ -159,14 +165,14 @@ def _space(config: Config, store: Store, rows: list[dict]) -> Section:
     return section
 
 
-def _stability(config: Config, store: Store, rows: list[dict], present: set[str]) -> Section:
+def _stability(config: Config, store: Store, rows: list[dict], present: set) -> Section:
     from ipscreen.campaign.table import write_stability_outputs
 
     section = _section_of(config, store, present, "stability", "Relaxation and stability: E_d (Fig. 3)",
                           "relax,stability")
     if section.missing:
         return section
-    files = write_stability_outputs(config, store)
+    files = write_stability_outputs(config, store, rows)
     threshold = config.stability.threshold
     done = [r for r in rows if r["e_above_hull_ev_per_atom"] is not None]
     meta = sum(r["e_above_hull_ev_per_atom"] < threshold for r in done)
@@ -182,7 +188,7 @@ def _stability(config: Config, store: Store, rows: list[dict], present: set[str]
     return section
 
 
-def _synthesizability(config: Config, store: Store, rows: list[dict], present: set[str]) -> Section:
+def _synthesizability(config: Config, store: Store, rows: list[dict], present: set) -> Section:
     from ipscreen.report.figures import PAPER_REGIONS, ls_regions, ls_vs_ed
 
     section = _section_of(config, store, present, "synthesizability", "Synthesis likelihood L_s against E_d (Fig. 9a)")
@@ -212,7 +218,7 @@ def _synthesizability(config: Config, store: Store, rows: list[dict], present: s
     return section
 
 
-def _mobo(config: Config, store: Store, present: set[str]) -> Section:
+def _mobo(config: Config, store: Store, table: list[dict], present: set) -> Section:
     from ipscreen.campaign.mobo_stage import mobo_rows, objective_column, write_mobo_outputs
     from ipscreen.report.interactive import pareto_figure
 
@@ -222,11 +228,11 @@ def _mobo(config: Config, store: Store, present: set[str]) -> Section:
         return section
     settings = config.stage_settings("mobo")
     try:
-        files = write_mobo_outputs(config, store)
+        rows, best = mobo_rows(config, store, table)
     except StoreError as exc:  # a run stopped before its first iteration: say so rather than fail the page
         section.missing = f"No finished MOBO iteration yet ({exc})."
         return section
-    rows, _best = mobo_rows(config, store)
+    files = write_mobo_outputs(config, store, rows=(rows, best))
     objectives = [o.as_dict() | {"name": objective_column(o)} for o in settings.objectives]
     front = [r for r in rows if r["pareto"]]
     section.paragraphs.append(
@@ -250,7 +256,7 @@ def _mobo(config: Config, store: Store, present: set[str]) -> Section:
     return section
 
 
-def _conductivity(config: Config, store: Store, rows: list[dict], present: set[str]) -> Section:
+def _conductivity(config: Config, store: Store, rows: list[dict], present: set) -> Section:
     from ipscreen.report.figures import arrhenius
 
     section = _section_of(config, store, present, "conductivity", "Li+ conductivity from ML-potential MD (Arrhenius)",
@@ -276,7 +282,7 @@ def _conductivity(config: Config, store: Store, rows: list[dict], present: set[s
     return section
 
 
-def _window(config: Config, store: Store, present: set[str]) -> Section:
+def _window(config: Config, store: Store, present: set) -> Section:
     from ipscreen.campaign.outputs import write_window_outputs
 
     section = _section_of(config, store, present, "window", "Electrochemical window (Fig. 6)")
@@ -298,7 +304,7 @@ def _window(config: Config, store: Store, present: set[str]) -> Section:
     return section
 
 
-def _interfaces(config: Config, store: Store, present: set[str]) -> Section:
+def _interfaces(config: Config, store: Store, present: set) -> Section:
     from ipscreen.campaign.outputs import write_interface_outputs
 
     section = _section_of(config, store, present, "interfaces", "Reactivity with cathodes (Fig. 7)")
@@ -321,7 +327,7 @@ def _interfaces(config: Config, store: Store, present: set[str]) -> Section:
     return section
 
 
-def _synthesis(config: Config, store: Store, present: set[str]) -> Section:
+def _synthesis(config: Config, store: Store, present: set) -> Section:
     from ipscreen.campaign.outputs import write_synthesis_outputs
 
     section = _section_of(config, store, present, "synthesis", "Solid-state synthesis routes (Fig. 10, Table 3)")

@@ -58,6 +58,17 @@ def open_existing(folder: Path | str) -> tuple[Config, Store]:
     return open_campaign(folder)
 
 
+def cluster_overrides(scheduler: str | None = None, workers: int | None = None, serial: bool = False) -> dict | None:
+    """The [cluster] override of a command's --scheduler / --serial / --workers options (first given wins), or None."""
+    if scheduler:
+        return {"cluster": {"executor": "scheduler", "scheduler": scheduler}}
+    if serial:
+        return {"cluster": {"executor": "serial"}}
+    if workers:
+        return {"cluster": {"executor": "local", "n_workers": workers}}
+    return None
+
+
 def default_executor(settings):
     return Executor(settings)
 

@@ -47,9 +47,10 @@ def _cell(value):
     return " + ".join(map(str, value)) if isinstance(value, list) else value
 
 
-def write_stability_outputs(config: Config, store: Store) -> dict[str, Path]:
-    """table.csv, stability_ed_vs_t.png (Fig. 3a) and stability_contour.png (Fig. 3b)."""
-    rows = compound_table(config, store)
+def write_stability_outputs(config: Config, store: Store, rows: list[dict] | None = None) -> dict[str, Path]:
+    """table.csv, stability_ed_vs_t.png (Fig. 3a) and stability_contour.png (Fig. 3b) (`rows`: the campaign table
+    if the caller has it)."""
+    rows = rows if rows is not None else compound_table(config, store)
     table = store.folder / "table.csv"
     write_rows(rows, table, "csv")
     fig_a = ed_vs_tolerance(rows, store.folder / "stability_ed_vs_t.png", config.stability.threshold)

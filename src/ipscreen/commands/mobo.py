@@ -42,15 +42,13 @@ def run_cmd(
 ) -> None:
     """Run (or resume) the MOBO loop: initial design, batches of oracle calls, stop on a plateau of every
     objective's best value or on the budget; writes mobo_*.csv and Fig. 5a/5b into the campaign folder."""
+    from ipscreen.campaign.runner import cluster_overrides
     from ipscreen.campaign.runner import run as run_campaign
     from ipscreen.campaign.store import Store
 
     Store(campaign, create=False).close()  # one-line error, and no folder left behind, if there is no campaign
     overrides: dict = {"mobo": {k: v for k, v in _overrides(strategy, budget, seed).items() if v is not None}}
-    if serial:
-        overrides["cluster"] = {"executor": "serial"}
-    elif workers:
-        overrides["cluster"] = {"executor": "local", "n_workers": workers}
+    overrides.update(cluster_overrides(workers=workers, serial=serial) or {})
     console = err_console()
 
     def echo(index: int, ids: list[str], best: dict) -> None:

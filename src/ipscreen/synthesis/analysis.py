@@ -8,6 +8,8 @@ competing phases among them), all with the campaign's backend energies and MP202
 
 from __future__ import annotations
 
+import functools
+
 from ipscreen.errors import InputError
 from ipscreen.records import StageInput, StageOutput, elements_of
 from ipscreen.synthesis.routes import RELEASABLE, SynthesisSettings, routes_for
@@ -20,8 +22,6 @@ def analyse(target_id: str, entries: list, structures: dict, settings: Synthesis
     """Routes of one target from MP2020-corrected relaxed entries (the target, the reference and precursor phases
     and any other phase that may compete) and their structures by id. `q_cache` ({"precursor id|target id":
     [q_epi, q_sim]}) is read and filled: lattice matching costs seconds per pair."""
-    from pymatgen.symmetry.analyzer import SymmetryUndeterminedError
-
     from ipscreen.synthesis.nucleation import q_epi, surface_vectors
     from ipscreen.synthesis.precursors import choose, precursor_formulas
     from ipscreen.synthesis.similarity import q_sim
@@ -36,17 +36,14 @@ def analyse(target_id: str, entries: list, structures: dict, settings: Synthesis
     solids = [s for s in choose(species, formulas) if not s.gas and s.id != target_id]
     usable_gases = [g for g in gases.values() if g.formula in formulas or g.formula in RELEASABLE]
     cache = q_cache if q_cache is not None else {}
-    surfaces: dict = {}  # the target's surfaces, built once for all its precursors
+    @functools.cache
+    def target_surfaces() -> list:  # built once for all its precursors, and only when one is not in `q_cache`
+        return surface_vectors(structures[target_id])
 
     def q_of(pid: str) -> tuple[float, float | None]:
         key = f"{pid}|{target_id}"
         if key not in cache:
-            if "target" not in surfaces:
-                try:
-                    surfaces["target"] = surface_vectors(structures[target_id])
-                except SymmetryUndeterminedError:  # no symmetry found: no orientation to match (q_epi 1)
-                    surfaces["target"] = []
-            cache[key] = [q_epi(structures[pid], structures[target_id], surfaces["target"]),
+            cache[key] = [q_epi(structures[pid], structures[target_id], target_surfaces()),
                           q_sim(structures[pid], structures[target_id])]
         return cache[key][0], cache[key][1]
 

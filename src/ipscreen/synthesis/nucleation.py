@@ -51,13 +51,18 @@ def barrier(dg_ev_per_atom: float, atoms_per_a3: float, q_sim: float, q_epi: flo
 def surface_vectors(structure) -> list:
     """The reduced in-plane lattice vectors (Å) of each symmetrically distinct surface up to Miller index 2: what
     SubstrateAnalyzer matches, from the oriented unit cell of pymatgen's SlabGenerator (20 Å slab, 15 Å vacuum,
-    not primitive, as SubstrateAnalyzer builds it)."""
+    not primitive, as SubstrateAnalyzer builds it); [] when spglib finds no symmetry (a badly distorted cell):
+    no orientation to match."""
     from pymatgen.analysis.interfaces.zsl import reduce_vectors
     from pymatgen.core.surface import SlabGenerator, get_symmetrically_distinct_miller_indices
+    from pymatgen.symmetry.analyzer import SymmetryUndeterminedError
 
-    millers = sorted(get_symmetrically_distinct_miller_indices(structure, MAX_MILLER))
-    return [reduce_vectors(*SlabGenerator(structure, m, 20, 15, primitive=False).oriented_unit_cell.lattice.matrix[:2])
-            for m in millers]
+    try:
+        millers = sorted(get_symmetrically_distinct_miller_indices(structure, MAX_MILLER))
+        return [reduce_vectors(*SlabGenerator(structure, m, 20, 15, primitive=False).oriented_unit_cell.lattice.matrix[:2])
+                for m in millers]
+    except SymmetryUndeterminedError:
+        return []
 
 
 def q_epi(precursor, target, target_vectors: list | None = None) -> float:
@@ -72,13 +77,9 @@ def q_epi(precursor, target, target_vectors: list | None = None) -> float:
     Li4OClBr (checked for one pair in tests/test_synthesis.py), 4-6x faster: 45 s -> 7 s and 43 s -> 12 s
     (measured 2026-12-02, one core)."""
     from pymatgen.analysis.interfaces.zsl import ZSLGenerator
-    from pymatgen.symmetry.analyzer import SymmetryUndeterminedError
 
-    try:
-        films = surface_vectors(precursor)
-        substrates = target_vectors if target_vectors is not None else surface_vectors(target)
-    except SymmetryUndeterminedError:  # spglib finds no symmetry (a badly distorted cell): no orientation to match
-        return 1.0
+    films = surface_vectors(precursor)
+    substrates = target_vectors if target_vectors is not None else surface_vectors(target)
     zsl = ZSLGenerator()  # SubstrateAnalyzer's defaults
     areas = [match.match_area for film in films for substrate in substrates for match in zsl(film, substrate, True)]
     return min(1.0, min(areas) / EPITAXY_NORM_A2) if areas else 1.0
