@@ -9,7 +9,12 @@ the paper space on this machine. The last line is for scripts:
 `cpu_seconds_ratio=X ed_mae_ev_per_atom=Y ed_max_ev_per_atom=Z`.
 
     python benchmarks/relax_throughput.py [--n 100] [--optimizer CellAwareBFGS] [--fmax 0.05] [--compile 1]
+        [--device cuda] [--batch-size 8]
     (about 15 minutes on one core)
+
+With `--device cuda` the candidate runs on the GPU (the baseline stays today's CPU default); its
+wall-seconds per structure and the projected paper-space time per GPU are printed too (raise
+`--batch-size` there: a merged graph of 8 small cells does not fill a GPU).
 
 Baseline: FIRE + FrechetCellFilter at fmax 0.05 eV/Å with the eager model, the default until issue 14.
 Candidate: the paper preset's optimiser and `[energy] compile` at the baseline's fmax, unless given. A compiled model
@@ -41,17 +46,18 @@ class Counted:
         return self.evaluate(atoms_list)
 
 
-def _relax_all(backend, atoms, settings, batch_size: int) -> tuple[list, int, float]:
+def _relax_all(backend, atoms, settings, batch_size: int) -> tuple[list, int, float, float]:
+    """Results, force calls, CPU-seconds and wall-seconds of relaxing `atoms`."""
     from ipscreen.energy.relax import relax_many
 
     counter = Counted(backend.evaluate_batch)
     backend.evaluate_batch = counter
-    t0 = time.process_time()
+    t0, w0 = time.process_time(), time.perf_counter()
     try:
         results = relax_many(atoms, backend, settings, batch_size=batch_size)
     finally:
         backend.evaluate_batch = counter.evaluate
-    return results, counter.calls, time.process_time() - t0
+    return results, counter.calls, time.process_time() - t0, time.perf_counter() - w0
 
 
 def _e_d(ids, compounds: set, refs: set, results) -> dict[str, float]:
@@ -74,12 +80,16 @@ def main() -> None:
     parser.add_argument("--compile", type=int, default=None, help="candidate: 1 to compile the model, 0 not "
                         "(default: the paper preset's)")
     parser.add_argument("--max-steps", type=int, default=250)
+    parser.add_argument("--device", default="cpu", help="the candidate's device: cpu, cuda, cuda:N, auto")
+    parser.add_argument("--candidate-batch-size", type=int, default=None, help="the candidate's relax_many batch "
+                        "(default: --batch-size)")
     args = parser.parse_args()
 
     from pymatgen.io.ase import AseAtomsAdaptor
 
     from ipscreen.campaign.config import from_preset
     from ipscreen.energy.backends import load_backend
+    from ipscreen.energy.device import resolve_device
     from ipscreen.energy.relax import RelaxSettings
     from ipscreen.space import enumerate_space
     from ipscreen.thermo.references import references_of
@@ -88,6 +98,7 @@ def main() -> None:
     candidate = {"optimizer": args.optimizer or paper_config.relax.optimizer, "fmax": args.fmax or BASELINE["fmax"],
                  "compile": bool(paper_config.energy.compile if args.compile is None else args.compile)}
     backends = {False: load_backend(args.backend, device="cpu")}
+    device = resolve_device(args.device)
     demo = enumerate_space(demo_config.space)
     step = max(1, len(demo) // args.n)
     chosen = demo[::step][: args.n]
@@ -96,17 +107,20 @@ def main() -> None:
     atoms = [AseAtomsAdaptor.get_atoms(c.structure) for c in chosen] + [AseAtomsAdaptor.get_atoms(r.structure)
                                                                          for r in refs]
     compile_seconds = None
+    candidate_backend = backends[False] if device == "cpu" else load_backend(args.backend, device=device)
     if candidate["compile"]:
-        backends[True] = load_backend(args.backend, device="cpu", compile=True)
+        candidate_backend = load_backend(args.backend, device=device, compile=True)
         t0 = time.process_time()
-        backends[True].evaluate_batch(atoms[:1])  # compiles (once per process)
+        candidate_backend.evaluate_batch(atoms[:1])  # compiles (once per process)
         compile_seconds = time.process_time() - t0
     backend = backends[False]
     runs = {}
-    for name, setting in (("baseline", BASELINE), ("candidate", candidate)):
+    for name, setting, run_backend, batch in (("baseline", BASELINE, backend, args.batch_size),
+                                              ("candidate", candidate, candidate_backend,
+                                               args.candidate_batch_size or args.batch_size)):
         settings = RelaxSettings(fmax=setting["fmax"], max_steps=args.max_steps, optimizer=setting["optimizer"])
-        results, calls, cpu = _relax_all(backends[setting["compile"]], atoms, settings, args.batch_size)
-        runs[name] = {"results": results, "calls": calls, "cpu": cpu,
+        results, calls, cpu, wall = _relax_all(run_backend, atoms, settings, batch)
+        runs[name] = {"results": results, "calls": calls, "cpu": cpu, "wall": wall,
                       "e_d": _e_d(ids, {c.id for c in chosen}, {r.id for r in refs}, results),
                       "failed": sum(not r.ok for r in results), "setting": setting}
 
@@ -126,9 +140,10 @@ def main() -> None:
           f"atoms), relax_many batch {args.batch_size}")
     for name, run in runs.items():
         s = run["setting"]
-        print(f"{name:9s} {s['optimizer']:>13s} fmax {s['fmax']:.3f} {'compiled' if s['compile'] else 'eager   '}: "
-              f"{run['calls'] / n:6.1f} force calls and "
-              f"{run['cpu'] / n:5.2f} CPU-s per structure, {run['failed']} not converged or failed")
+        where = "cpu" if name == "baseline" else device
+        print(f"{name:9s} {s['optimizer']:>13s} fmax {s['fmax']:.3f} {'compiled' if s['compile'] else 'eager   '} "
+              f"on {where}: {run['calls'] / n:6.1f} force calls, {run['cpu'] / n:5.2f} CPU-s and "
+              f"{run['wall'] / n:5.2f} wall-s per structure, {run['failed']} not converged or failed")
     if compile_seconds is not None:
         print(f"compiling the model (first call, once per process; faster with a warm torch inductor cache): "
               f"{compile_seconds:.0f} CPU-s")
@@ -140,8 +155,13 @@ def main() -> None:
         if abs(base["e_d"][k] - cand["e_d"][k]) > 0.010:
             print(f"  > 10 meV/atom: {formulas[k]} ({k}): E_d {1000 * base['e_d'][k]:.1f} (baseline) vs "
                   f"{1000 * cand['e_d'][k]:.1f} meV/atom")
-    print(f"projected paper space ({len(paper):,} compounds) with the candidate at this fmax: "
-          f"{paper_seconds / 3600 / cores:.1f} h on {cores} cores ({paper_seconds / 3600:.0f} core-hours)")
+    if device == "cpu":
+        print(f"projected paper space ({len(paper):,} compounds) with the candidate at this fmax: "
+              f"{paper_seconds / 3600 / cores:.1f} h on {cores} cores ({paper_seconds / 3600:.0f} core-hours)")
+    else:
+        gpu_seconds = cand["wall"] / n / atoms_per_structure * sum(c.n_atoms for c in paper)
+        print(f"projected paper space on one GPU ({device}, batch {args.candidate_batch_size or args.batch_size}): "
+              f"{gpu_seconds / 3600:.1f} h wall")
     print(f"cpu_seconds_ratio={base['cpu'] / cand['cpu']:.3f} ed_mae_ev_per_atom={mae:.5f} ed_max_ev_per_atom={worst:.5f}")
 
 

@@ -7,9 +7,9 @@ PATH is the curated reference data (its reference_phases/c_cl_li_mn_o_mp_entries
 elements.json.gz; README there for sources and licences). ipscreen never reads it at run time: this
 script stores each phase as crystallographic facts with its MP id and citation. The binaries, elements
 and Li2O2 of the paper's list are in the base library (data/elemental_references.json,
-binary_references.json, mp_reference_phases.json: I2O5 there); the carbon sources and the chlorine
-oxides and perchlorate are added here. LiIO3 and Br2O3 are in neither the reference data nor a
-shipped structure type, so they are left out (the file's `_missing`).
+binary_references.json, mp_reference_phases.json: I2O5 there); the carbon sources, the chlorine
+oxides (ClO2, Cl2O7 and the paper's "ClO3", Table 3) and the perchlorate are added here. LiIO3 and
+Br2O3 are in neither the reference data nor a shipped structure type, so they are left out (the file's `_missing`).
 """
 
 from __future__ import annotations
@@ -29,13 +29,16 @@ PHASES = {  # MP id: why
     "mp-30301": "LiClO4 (Pnma), oxy-halogen precursor",
     "mp-23207": "ClO2 (Pbca), oxy-halogen precursor",
     "mp-31050": "Cl2O7 (C2/c), oxy-halogen precursor",
+    # the paper's "ClO3" (Table 3, Li3OCl and Li12O3SeClBr3 routes) is MP's ClO3 entry, on its hull: solid
+    # dichlorine hexoxide, [ClO2]+[ClO4]- in the crystal
+    "mp-22869": "ClO3 (Cc; solid Cl2O6), oxy-halogen precursor of the paper's Table 3",
 }
 # The paper's reactant classes (Results, synthesis pathways; Fig. 10 and Table 3), as reduced formulas.
 PRECURSORS = {
     "binaries": ["Li2O", "LiCl", "LiBr", "LiI", "LiF", "Li2O2", "Li2S", "Li2Se", "Li2Te"],
     "carbon": ["Li2CO3", "C", "LiC12"],
     "elements": ["Li", "I2", "S", "Se", "Te"],
-    "oxyhalogen": ["LiClO4", "LiIO3", "Br2O3", "I2O5", "ClO2", "Cl2O7"],
+    "oxyhalogen": ["LiClO4", "LiIO3", "Br2O3", "I2O5", "ClO2", "Cl2O7", "ClO3"],  # ClO3: Table 3
     "gases": ["O2"],
 }
 TOXIC = ["SeO2", "CCl4", "SeBr4"]  # the paper's "reactants with known extreme toxicity", excluded by default

@@ -104,3 +104,17 @@ def test_features_do_not_depend_on_the_cell_choice(phases, fingerprints):
     x = sim.features(sheared)
     assert np.all(np.isfinite(x))
     np.testing.assert_allclose(x, fingerprints["Li3OCl"], rtol=1e-9, atol=1e-9)
+
+
+def test_a_site_at_fractional_coordinate_one_is_featurized(phases, fingerprints):
+    """A relaxed cubic Li3OCl cell (angles 90 +- 1e-6 degrees, lengths equal to 1e-7 Å, as CellAwareBFGS leaves it)
+    is Niggli-reduced to one with Li at fractional coordinates 1.0: VoronoiNN found no neighbours there, every
+    structural column was NaN and q_sim fell back to 1 for every precursor (barriers ~10 eV)."""
+    li3ocl = phases["Li3OCl"]
+    a = li3ocl.lattice.a
+    relaxed = Structure(Lattice.from_parameters(a, a + 1.3e-7, a + 1.1e-7, 89.99999941, 90.0, 90.00000029),
+                        li3ocl.species, li3ocl.frac_coords)
+    assert (relaxed.get_reduced_structure().frac_coords == 1.0).any()
+    x = sim.features(relaxed)
+    np.testing.assert_allclose(x, fingerprints["Li3OCl"], rtol=1e-6, atol=1e-6)
+    assert sim.q_sim(relaxed, li3ocl) == 0.0

@@ -25,11 +25,16 @@ def from_table(cls, table: dict | None, name: str):
     if unknown:
         raise InputError(f"unknown key(s) in [{name}]: {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})")
     defaults = cls()
+    annotations = {f.name: str(f.type) for f in fields(cls)}
     for key, value in table.items():
         expected = type(getattr(defaults, key))
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)  # an int is a fine float
+        union = [t.strip() for t in annotations[key].split("|")]  # e.g. "bool | str": either is fine
+        if len(union) > 1 and type(value).__name__ in union:
+            continue
         if getattr(defaults, key) is not None and not isinstance(value, expected):
-            raise InputError(f"[{name}] {key} must be a {expected.__name__}, not {value!r}")
+            kind = " or ".join(union) if len(union) > 1 else expected.__name__
+            raise InputError(f"[{name}] {key} must be a {kind}, not {value!r}")
     # the values as written (an int stays an int): they are hashed, and stored hashes must not move
     return cls(**table)

@@ -23,7 +23,7 @@ from ipscreen.errors import InputError
 DESCRIPTOR_VERSION = "EN110-VR244-PF1575-v2"  # bump when mobo/descriptors.py changes its vectors
 WINDOW_VERSION = "grand-potential-v1"  # bump when thermo/electrochem.py changes its numbers
 INTERFACE_VERSION = "mutual-reaction-v1"  # bump when thermo/interfaces.py changes its numbers
-SYNTHESIS_VERSION = "cnt-routes-v2"  # bump when synthesis/ changes its numbers
+SYNTHESIS_VERSION = "cnt-routes-v3"  # bump when synthesis/ changes its numbers
 
 
 def _relax_identity(config, settings, hash_of) -> list:
@@ -36,7 +36,9 @@ def _stability_identity(config, settings, hash_of) -> list:
 
 def _oracle_identity(stage_table: str, backend: bool):
     def identity(config, settings, hash_of) -> list:
-        return [stage_table, asdict(settings)] + ([config.energy.physics()] if backend else [])
+        # fields that say where the work runs, not what it computes (a settings class's NOT_HASHED), stay out
+        physics = {k: v for k, v in asdict(settings).items() if k not in getattr(settings, "NOT_HASHED", ())}
+        return [stage_table, physics] + ([config.energy.physics()] if backend else [])
 
     return identity
 

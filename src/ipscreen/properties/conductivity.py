@@ -108,6 +108,11 @@ class ConductivitySettings:
     converge_tol: float = 0.0  # stop a run once 3 successive D estimates agree within this (relative); 0: off
     converge_every_ps: float = 5.0  # production time between those estimates
     workers: int = 1  # processes running replicas (1 torch thread each)
+    # advance a process's replicas together, one batched model call per MD step (energy/lockstep_md.py):
+    # true, false, or "auto" (on when the backend runs on a GPU and has a batched path)
+    batch_replicas: bool | str = "auto"
+
+    NOT_HASHED = ("batch_replicas",)  # where the replicas run, not what they compute
 
     def validate(self) -> None:
         temps = list(self.temperatures)
@@ -139,6 +144,8 @@ class ConductivitySettings:
             raise InputError("conductivity diffusive_slope_tol, converge_tol >= 0 and converge_every_ps > 0 needed")
         if self.workers < 1:
             raise InputError("conductivity workers must be >= 1")
+        if self.batch_replicas not in (True, False, "auto"):
+            raise InputError(f"conductivity batch_replicas = {self.batch_replicas!r}: true, false or \"auto\"")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -371,7 +378,8 @@ def calc(structure, settings: ConductivitySettings = ConductivitySettings(), *, 
          seed: int = 0, progress=None) -> dict:
     """Li+ conductivity at 400 K (S/cm) and E_a (eV) of a relaxed pymatgen Structure by ML-potential MD.
 
-    Runs every (mechanism, temperature) replica, in `settings.workers` processes when > 1.
+    Runs every (mechanism, temperature) replica, in `settings.workers` processes when > 1, each process's
+    replicas one after another or, with `batch_replicas`, together (one batched model call per MD step).
     Raises StructureError for an unphysical structure (`check_structure`), PropertyError when
     it has no Li, the model lacks an element, or no mechanism gives an Arrhenius fit (every
     run blew up).
@@ -414,7 +422,8 @@ def calc(structure, settings: ConductivitySettings = ConductivitySettings(), *, 
                           "protocol": _protocol(settings, temp), "seed": [seed, mi, ti], "stop_check": stop})
 
     t0 = time.perf_counter()
-    runs = _run_all(tasks, backend, settings.workers, progress)
+    batched = _batched(settings, backend)
+    runs = _run_all(tasks, backend, settings.workers, progress, batched)
     wall = time.perf_counter() - t0
 
     if workdir is not None:
@@ -462,7 +471,7 @@ def calc(structure, settings: ConductivitySettings = ConductivitySettings(), *, 
             "backend": backend.info.as_dict(),
             "ase": _version("ase"), "pymatgen-analysis-diffusion": _version("pymatgen-analysis-diffusion"),
             "npt": "Berendsen (anisotropic, one force call per step)", "nvt": "Bussi",
-            "settings": asdict(settings), "seed": seed,
+            "settings": asdict(settings), "seed": seed, "replicas_batched": batched, "device": str(backend.device),
             "d_from_msd": "D = slope(MSD) / (2 d), MSD of all Li (3-D), d as 'dimensionality'",
             "stderr": "D: He et al. 2018 hop-count relation + fit error; Arrhenius: weighted LSQ covariance",
         },
@@ -529,14 +538,42 @@ def _version(dist: str) -> str:
         return "unknown"
 
 
-def _run_all(tasks: list[dict], backend, workers: int, progress) -> list:
-    """Run the replicas in this process or in `workers` spawned processes; order preserved.
+def _batched(settings: ConductivitySettings, backend) -> bool:
+    """Whether replicas run in lockstep (batch_replicas; "auto": on a GPU, when the backend has a batched path)."""
+    if settings.batch_replicas == "auto":
+        return backend.evaluate_batch is not None and str(backend.device).startswith("cuda")
+    if settings.batch_replicas and backend.evaluate_batch is None:
+        raise InputError(f"conductivity batch_replicas = true: backend {backend.info.backend} has no batched model "
+                         "call (sevenn and chgnet have one)")
+    return bool(settings.batch_replicas)
+
+
+def _run_group(tasks: list[dict], evaluate_batch=None) -> list:
+    """Replicas advanced together, one batched model call per MD step (energy/lockstep_md.py)."""
+    from ipscreen.energy.lockstep_md import run_md_lockstep
+
+    if evaluate_batch is None:
+        _worker_calculator()
+        evaluate_batch = _WORKER_BACKEND["backend"].evaluate_batch
+    runs, _calls = run_md_lockstep([(t["atoms"], t["protocol"], t["seed"], t["stop_check"]) for t in tasks],
+                                   evaluate_batch)
+    return runs
+
+
+def _run_all(tasks: list[dict], backend, workers: int, progress, batched: bool = False) -> list:
+    """Run the replicas in this process or in `workers` spawned processes; order preserved. `batched`: each
+    process advances its replicas together (one model call per step for all), else one after another.
     Inside a daemonic process (a worker of a Dask cluster not started by ipscreen), which may not
-    start processes, the replicas run one after another."""
+    start processes, the replicas run in this process."""
     import multiprocessing
 
     total = len(tasks)
     if workers <= 1 or total <= 1 or multiprocessing.current_process().daemon:
+        if batched:
+            runs = _run_group(tasks, backend.evaluate_batch)
+            if progress:
+                progress(total, total)
+            return runs
         runs = []
         for k, task in enumerate(tasks):
             runs.append(_run_replica(task, backend.calculator))
@@ -549,11 +586,19 @@ def _run_all(tasks: list[dict], backend, workers: int, progress) -> list:
     spec = (info.backend, info.model, dict(info.options), backend.device, backend.compiled)  # the same in each worker
     runs: list = [None] * total
     ctx = multiprocessing.get_context("spawn")  # no fork of a process holding torch threads
-    with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=ctx, initializer=_worker_init,
-                             initargs=(spec,)) as pool:
-        futures = {pool.submit(_run_replica, task): k for k, task in enumerate(tasks)}
-        for done, fut in enumerate(as_completed(futures), start=1):
-            runs[futures[fut]] = fut.result()
+    n = min(workers, total)
+    with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init, initargs=(spec,)) as pool:
+        if batched:  # replicas dealt round-robin to the processes; each process runs its share in lockstep
+            groups = [list(range(w, total, n)) for w in range(n)]
+            futures = {pool.submit(_run_group, [tasks[k] for k in g]): g for g in groups}
+        else:
+            futures = {pool.submit(_run_replica, task): [k] for k, task in enumerate(tasks)}
+        done = 0
+        for fut in as_completed(futures):
+            result = fut.result()
+            for k, run in zip(futures[fut], result if batched else [result]):
+                runs[k] = run
+            done += len(futures[fut])
             if progress:
                 progress(done, total)
     return runs

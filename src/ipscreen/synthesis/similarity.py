@@ -248,8 +248,12 @@ def features(structure) -> np.ndarray:
     own units (counts, fractions, dimensionless ratios, the Magpie units); NaN in the columns of a featurizer that
     fails on the structure. The structure is featurized in its Niggli-reduced cell: the features are those of the
     crystal, and pymatgen's VoronoiNN finds no neighbours in a strongly skewed cell (the relaxed Cm Li8O2Cl3Br cell,
-    angles 106/90/106 degrees, gave NaN in every structural column)."""
+    angles 106/90/106 degrees, gave NaN in every structural column), with its fractional coordinates wrapped into
+    [0, 1) (to 1e-8): VoronoiNN finds no neighbours for a site at exactly 1.0, as relaxed cubic Li3OCl has."""
+    from pymatgen.core import Structure
+
     structure = structure.get_reduced_structure()
+    structure = Structure(structure.lattice, structure.species_and_occu, np.round(structure.frac_coords % 1.0, 8) % 1.0)
     try:
         nns = _voronoi(structure)
     except Exception:  # no tessellation: every structural featurizer fails (NaN), the compositional ones still run
