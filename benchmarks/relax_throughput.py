@@ -80,6 +80,8 @@ def main() -> None:
     parser.add_argument("--compile", type=int, default=None, help="candidate: 1 to compile the model, 0 not "
                         "(default: the paper preset's)")
     parser.add_argument("--max-steps", type=int, default=250)
+    parser.add_argument("--rattle", type=float, default=0.0, help="[relax] rattle (Å) for both settings: saddle "
+                        "points left the same seeded way by both (default 0, as today's default)")
     parser.add_argument("--device", default="cpu", help="the candidate's device: cpu, cuda, cuda:N, auto")
     parser.add_argument("--candidate-batch-size", type=int, default=None, help="the candidate's relax_many batch "
                         "(default: --batch-size)")
@@ -118,7 +120,8 @@ def main() -> None:
     for name, setting, run_backend, batch in (("baseline", BASELINE, backend, args.batch_size),
                                               ("candidate", candidate, candidate_backend,
                                                args.candidate_batch_size or args.batch_size)):
-        settings = RelaxSettings(fmax=setting["fmax"], max_steps=args.max_steps, optimizer=setting["optimizer"])
+        settings = RelaxSettings(fmax=setting["fmax"], max_steps=args.max_steps, optimizer=setting["optimizer"],
+                                 rattle=args.rattle)
         results, calls, cpu, wall = _relax_all(run_backend, atoms, settings, batch)
         runs[name] = {"results": results, "calls": calls, "cpu": cpu, "wall": wall,
                       "e_d": _e_d(ids, {c.id for c in chosen}, {r.id for r in refs}, results),
@@ -137,7 +140,7 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {cores} cores, 1 thread per process; backend {backend.info.backend} "
           f"{backend.info.model}")
     print(f"{len(chosen)} demo compounds + {len(refs)} reference phases ({min(map(len, atoms))}-{max(map(len, atoms))} "
-          f"atoms), relax_many batch {args.batch_size}")
+          f"atoms), relax_many batch {args.batch_size}" + (f", rattle {args.rattle} Å for both" if args.rattle else ""))
     for name, run in runs.items():
         s = run["setting"]
         where = "cpu" if name == "baseline" else device

@@ -128,16 +128,9 @@ def run_campaign(run: StageRun) -> dict:
         if missing:
             raise StoreError(f"{len(missing)} compound(s) have no {name} results with these settings: run the "
                              f"{name} stage")
-    def parallel(name: str, fn, payloads: dict) -> dict:  # the stage's independent tasks, on the campaign's workers
-        results: dict = {}
-        if payloads:
-            with run.executor_factory(run.config.cluster) as executor:
-                executor.run(name, fn, payloads, results.__setitem__, progress=run.progress)
-        return results
-
     out: StageOutput = resolve(run.stage.function)(
         StageInput(run.settings, compounds, inputs, run.config.energy, run.store.folder, ids, committee_energy(run),
-                   parallel))
+                   lambda name, fn, payloads: map_tasks(run, name, fn, payloads)))
     summary = {**out.summary, "computed": len(out.rows)}
     summary.setdefault("message", ", ".join(f"{k} {v}" for k, v in out.summary.items()
                                             if isinstance(v, (int, float, str))))
@@ -147,7 +140,53 @@ def run_campaign(run: StageRun) -> dict:
         else:
             run.store.replace_results(run.stage.name, run.hash, out.rows)
         run.complete(len(run.store.done_ids(run.stage.name, run.hash)), summary, states=states)
+        run.store.clear_task_results(run.stage.name, run.hash)
     return summary
+
+
+def map_tasks(run: StageRun, name: str, fn, payloads: dict) -> dict:
+    """{key: fn(payload)}: a whole-campaign stage's independent tasks on the campaign's workers (StageInput.map).
+
+    Each finished task is kept in the store at once, with a digest of its function and payload, until the stage
+    completes: after a kill, the rerun takes the kept results whose payload is unchanged and computes the rest
+    (a synthesis target's routes take minutes). Failed tasks are not kept: they are tried again."""
+    kept = run.store.task_results(run.stage.name, run.hash)
+    digests = {key: payload_digest(fn, payload) for key, payload in payloads.items()}
+    results = {key: kept[key][1] for key in payloads if key in kept and kept[key][0] == digests[key]}
+    todo = {key: payload for key, payload in payloads.items() if key not in results}
+
+    def keep(key: str, result) -> None:
+        results[key] = result
+        if isinstance(result, dict) and result.get("status") == "done":
+            try:
+                run.store.write_task_result(run.stage.name, run.hash, key, digests[key], result)
+            except (TypeError, ValueError):  # not JSON: not kept, recomputed after a kill
+                pass
+
+    if todo:
+        with run.executor_factory(run.config.cluster) as executor:
+            executor.run(name, fn, todo, keep, progress=run.progress)
+    return results
+
+
+def payload_digest(fn, payload) -> str:
+    """A digest of a task: its function's name and its payload (dataclasses, pymatgen objects through as_dict(),
+    JSON types) in canonical JSON."""
+    import hashlib
+    import json
+    from dataclasses import fields, is_dataclass
+
+    def plain(obj):
+        if is_dataclass(obj) and not isinstance(obj, type):
+            return {"__dataclass__": type(obj).__name__, **{f.name: getattr(obj, f.name) for f in fields(obj)}}
+        if hasattr(obj, "as_dict"):
+            return obj.as_dict()
+        if isinstance(obj, (set, frozenset, tuple)):
+            return sorted(obj, key=repr) if isinstance(obj, (set, frozenset)) else list(obj)
+        raise TypeError(f"cannot digest a {type(obj).__name__}")
+
+    text = json.dumps([f"{fn.__module__}:{fn.__qualname__}", payload], default=plain, sort_keys=True)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def _stored_message(run: StageRun, stored: dict) -> str:

@@ -66,6 +66,15 @@ CREATE TABLE IF NOT EXISTS results (
     created_at REAL NOT NULL,
     PRIMARY KEY (compound_id, stage, settings_hash)
 );
+CREATE TABLE IF NOT EXISTS task_results (
+    stage TEXT NOT NULL,
+    settings_hash TEXT NOT NULL,
+    task TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    data TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (stage, settings_hash, task)
+);
 """
 
 COMPOUND_COLUMNS = (
@@ -239,6 +248,25 @@ class Store:
         return self.conn.execute(
             "SELECT stage, settings_hash, status, COUNT(*) FROM results GROUP BY stage, settings_hash, status "
             "ORDER BY stage, settings_hash, status").fetchall()
+
+    # tasks of a whole-campaign stage (StageInput.map): kept as they finish, until the stage completes ----
+    def task_results(self, stage: str, settings_hash: str) -> dict[str, tuple[str, dict]]:
+        """{task key: (digest of its payload, result)} of the finished tasks of an unfinished stage run."""
+        rows = self.conn.execute("SELECT task, digest, data FROM task_results WHERE stage = ? AND settings_hash = ?",
+                                 (stage, settings_hash)).fetchall()
+        return {r[0]: (r[1], json.loads(r[2])) for r in rows}
+
+    def write_task_result(self, stage: str, settings_hash: str, task: str, digest: str, data: dict) -> None:
+        """Keep one finished task (JSON-able result) of a stage run, at once."""
+        with self._tx():
+            self.conn.execute("INSERT OR REPLACE INTO task_results VALUES (?, ?, ?, ?, ?, ?)",
+                              (stage, settings_hash, task, digest, json.dumps(data, separators=(",", ":")),
+                               time.time()))
+
+    def clear_task_results(self, stage: str, settings_hash: str) -> None:
+        """Drop the kept tasks of a stage run (its rows are stored: they are no longer needed)."""
+        with self._tx():
+            self.conn.execute("DELETE FROM task_results WHERE stage = ? AND settings_hash = ?", (stage, settings_hash))
 
     def mark_complete(self, stage: str, settings_hash: str, settings: dict, versions: dict, n_records: int) -> None:
         with self._tx():
