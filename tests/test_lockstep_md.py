@@ -120,3 +120,17 @@ def test_batch_replicas_needs_a_batched_backend():
     with pytest.raises(InputError, match="no batched model call"):
         cond._batched(ConductivitySettings(batch_replicas=True), generic)
     assert cond._batched(ConductivitySettings(), generic) is False
+
+
+@pytest.mark.slow
+def test_batched_replicas_in_worker_processes(backend):
+    """Two processes, each advancing its share of the four replicas together."""
+    tiny = dict(temperatures=[700.0, 800.0, 1000.0, 1200.0], mechanisms=["interstitial"], timestep_fs=2.0,
+                equilibration_ps=0.01, production_ps=0.02, sample_every=1, supercell_repeat=[1, 1, 1],
+                msd_fit_start_ps=0.004, msd_min_obs=1)
+    s = AseAtomsAdaptor.get_structure(li3ocl_atoms())
+    serial = cond.calc(s, ConductivitySettings(**tiny), backend=backend, seed=5)
+    grouped = cond.calc(s, ConductivitySettings(**tiny, batch_replicas=True, workers=2), backend=backend, seed=5)
+    assert grouped["method"]["replicas_batched"] is True and grouped["n_steps"] == serial["n_steps"] == 4 * 15
+    assert grouped["interstitial_mean_temperature_k"] == pytest.approx(serial["interstitial_mean_temperature_k"],
+                                                                        rel=1e-3)
