@@ -21,7 +21,7 @@ from doc_sections import replace_section  # scripts/doc_sections.py (beside this
 
 # The paper's targets (Fig. 10) and every Pareto-front route of its Table 3 (Jalem et al.): label (Δi where the
 # paper gives one), precursor set, competing phases, barrier (a.u.). "ClO3" is the paper's formula (a radical; the
-# solid is Cl2O6); LiIO3, Br2O3 and ClO3 are not in our precursor library (data/precursor_phases.json, `_missing`).
+# solid is Cl2O6; MP's ClO3 entry is in our library); Br2O3 is not (data/precursor_phases.json, `_missing`).
 PAPER = {
     ("Pm-3m", "Li3OCl"): [("Δ1", ("Li2O2", "LiCl"), 2, 3.72), ("Δ2", ("C", "Li2O2", "LiCl"), 3, 0.78),
                           ("", ("ClO2", "Li2O"), 4, 0.68), ("", ("ClO3", "Li2O", "LiC12"), 5, 0.32),
