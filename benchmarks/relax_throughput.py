@@ -82,6 +82,8 @@ def main() -> None:
     parser.add_argument("--max-steps", type=int, default=250)
     parser.add_argument("--rattle", type=float, default=0.0, help="[relax] rattle (Å) for both settings: saddle "
                         "points left the same seeded way by both (default 0, as today's default)")
+    parser.add_argument("--symmetry", action="store_true", help="[relax] symmetry = true for both: each keeps its "
+                        "starting symmetry, so both end at the same stationary point")
     parser.add_argument("--device", default="cpu", help="the candidate's device: cpu, cuda, cuda:N, auto")
     parser.add_argument("--candidate-batch-size", type=int, default=None, help="the candidate's relax_many batch "
                         "(default: --batch-size)")
@@ -121,7 +123,7 @@ def main() -> None:
                                               ("candidate", candidate, candidate_backend,
                                                args.candidate_batch_size or args.batch_size)):
         settings = RelaxSettings(fmax=setting["fmax"], max_steps=args.max_steps, optimizer=setting["optimizer"],
-                                 rattle=args.rattle)
+                                 rattle=args.rattle, symmetry=args.symmetry)
         results, calls, cpu, wall = _relax_all(run_backend, atoms, settings, batch)
         runs[name] = {"results": results, "calls": calls, "cpu": cpu, "wall": wall,
                       "e_d": _e_d(ids, {c.id for c in chosen}, {r.id for r in refs}, results),
@@ -140,7 +142,8 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {cores} cores, 1 thread per process; backend {backend.info.backend} "
           f"{backend.info.model}")
     print(f"{len(chosen)} demo compounds + {len(refs)} reference phases ({min(map(len, atoms))}-{max(map(len, atoms))} "
-          f"atoms), relax_many batch {args.batch_size}" + (f", rattle {args.rattle} Å for both" if args.rattle else ""))
+          f"atoms), relax_many batch {args.batch_size}" + (f", rattle {args.rattle} Å for both" if args.rattle else "")
+          + (", symmetry kept by both" if args.symmetry else ""))
     for name, run in runs.items():
         s = run["setting"]
         where = "cpu" if name == "baseline" else device
