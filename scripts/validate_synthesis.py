@@ -58,13 +58,16 @@ def _one(args: tuple) -> tuple:
     config = from_preset(preset)
     settings = config.stage_settings("synthesis")
     start = time.time()
-    routes = synthesis_of(structure_from_dict(structure_dict), config, settings,
-                          variants=[replace(settings, competition=_other(settings.competition))])
-    return key, routes, time.time() - start
+    runs = synthesis_of(structure_from_dict(structure_dict), config, settings,
+                        variants=[replace(settings, competition=r) for r in _others(settings.competition)])
+    return key, runs, time.time() - start
 
 
-def _other(rule: str) -> str:
-    return "open" if rule == "piro" else "piro"
+def _others(rule: str) -> list[str]:
+    """The competing-phase rules other than the default, applied to the same routes."""
+    from ipscreen.synthesis.routes import COMPETITION_RULES
+
+    return [r for r in COMPETITION_RULES if r != rule]
 
 
 def _compare(routes: list[dict], paper: list) -> tuple[list[str], bool, list[int]]:
@@ -122,12 +125,15 @@ def main() -> None:
     cache = json.loads(args.cache.read_text()) if args.cache.exists() else {}
     todo = [(k, structure_to_dict(c.structure), args.preset) for k, c in chosen.items() if k not in cache]
     with ProcessPoolExecutor(args.workers) as pool:
-        for key, (routes, piro_routes), seconds in pool.map(_one, todo):  # the default rule, the other one
-            cache[key] = {"routes": routes, "routes_other": piro_routes, "seconds": seconds}
+        for key, (routes, *other), seconds in pool.map(_one, todo):  # the default rule, then the others
+            rule = from_preset(args.preset).stage_settings("synthesis").competition
+            cache[key] = {"routes": routes, "routes_other": dict(zip(_others(rule), other)),
+                          "seconds": seconds}
             args.cache.write_text(json.dumps(cache))
             print(f"{key}: {len(routes)} routes, {seconds / 60:.1f} min", flush=True)
 
     settings = from_preset(args.preset).stage_settings("synthesis")
+    others = _others(settings.competition)
     lines = ["## Synthesis routes (Fig. 10, Table 3)", "",
              f"Made by `python scripts/validate_synthesis.py --preset {args.preset}`: each target relaxed with the "
              f"reference and precursor phases of its space, routes at {settings.temperature_k:.0f} K in air at 1 atm "
@@ -135,30 +141,37 @@ def main() -> None:
              "(the paper's a.u.), "
              "q_sim from piro's scaler (docs/similarity.md), q_epi from pymatgen's SubstrateAnalyzer.", "",
              f"Competing phases by the default rule (`[synthesis] competition = \"{settings.competition}\"`; "
-             "docs/analysis.md); the last column applies the other rule "
-             f"(`\"{_other(settings.competition)}\"`) to the same routes.", "",
+             "docs/analysis.md); the last columns apply the other rules "
+             f"({', '.join(f'`{r}`' for r in others)}) to the same routes.", "",
              "| target | routes | our front: competing phases, barrier, reaction | the paper's front routes (Table 3): ours "
-             "(competing, barrier) vs paper's | a paper route on our front | with the other rule |",
-             "| --- | --- | --- | --- | --- | --- |"]
-    hits, hits_piro, diffs, diffs_piro = 0, 0, [], []
+             "(competing, barrier) vs paper's | a paper route on our front | "
+             + " | ".join(f"with \"{r}\"" for r in others) + " |",
+             "| --- | --- | --- | --- | --- | " + " | ".join("---" for _ in others) + " |"]
+    hits, diffs = 0, []
+    hits_other, diffs_other = {r: 0 for r in others}, {r: [] for r in others}
     for (sg, formula), paper in PAPER.items():
         key = f"{sg} {formula}"
         if key not in cache:
-            lines.append(f"| {key} | – | {notes.get((sg, formula), 'not computed')} | | | |")
+            lines.append(f"| {key} | – | {notes.get((sg, formula), 'not computed')} | | | " + " | " * len(others))
             continue
         routes = cache[key]["routes"]
         cells, on_front, d = _compare(routes, paper)
-        _cells, on_front_piro, d_piro = _compare(cache[key]["routes_other"], paper)
-        hits, hits_piro = hits + on_front, hits_piro + on_front_piro
-        diffs, diffs_piro = diffs + d, diffs_piro + d_piro
+        hits, diffs = hits + on_front, diffs + d
+        other_cells = []
+        for r in others:
+            _cells, on_front_r, d_r = _compare(cache[key]["routes_other"][r], paper)
+            hits_other[r] += on_front_r
+            diffs_other[r] += d_r
+            other_cells.append("yes" if on_front_r else "no")
         note = f" ({notes[(sg, formula)]})" if (sg, formula) in notes else ""
         lines.append(f"| {key}{note} | {len(routes)} | {_front_text(routes)} | {'<br>'.join(cells) or 'none named'} | "
-                     f"{'yes' if on_front else 'no'} | {'yes' if on_front_piro else 'no'} |")
+                     f"{'yes' if on_front else 'no'} | {' | '.join(other_cells)} |")
     if "Pm-3m Li3OCl" in cache:  # the paper's Li3OCl front has no LiClO4 route although LiClO4 + Li2O is one
         from ipscreen.synthesis.routes import pareto_front
 
-        for rule, field in ((settings.competition, "routes"), (_other(settings.competition), "routes_other")):
-            routes = [r for r in cache["Pm-3m Li3OCl"][field] if "LiClO4" not in r["precursors"]]
+        li3ocl = cache["Pm-3m Li3OCl"]
+        for rule, all_routes in [(settings.competition, li3ocl["routes"]), *li3ocl["routes_other"].items()]:
+            routes = [r for r in all_routes if "LiClO4" not in r["precursors"]]
             front = pareto_front([(r["competing_phases"], r["nucleation_barrier"] if r["nucleation_barrier"] is not None
                                    else float("inf")) for r in routes])
             delta1 = any(sorted(routes[i]["precursors"]) == ["Li2O2", "LiCl"] for i in front)
@@ -166,10 +179,15 @@ def main() -> None:
                                f"{routes[i]['reaction']}" for i in front)
             lines += ["", f"Pm-3m Li3OCl without LiClO4 among the precursors (`exclude = [\"SeO2\", \"CCl4\", "
                       f"\"SeBr4\", \"LiClO4\"]`), rule \"{rule}\": Δ1 {'on' if delta1 else 'not on'} the front:<br>{text}"]
+    def mean(values: list) -> str:
+        return f"{sum(values) / max(1, len(values)):.1f}"
+
     lines += ["", f"One of the paper's front routes (Table 3) is on our front for {hits} of the {len(PAPER)} targets "
-              f"({hits_piro} with the other rule). Competing phases of the {len(diffs)} Table 3 routes we can form, "
-              f"against the paper's: mean |difference| {sum(diffs) / max(1, len(diffs)):.1f} with \"{settings.competition}\", "
-              f"{sum(diffs_piro) / max(1, len(diffs_piro)):.1f} with \"{_other(settings.competition)}\". Computing the six took "
+              f"with \"{settings.competition}\" ("
+              + ", ".join(f"{hits_other[r]} with \"{r}\"" for r in others)
+              + f"). Competing phases of the {len(diffs)} Table 3 routes we can form, against the paper's: mean "
+              f"|difference| {mean(diffs)} with \"{settings.competition}\", "
+              + ", ".join(f"{mean(diffs_other[r])} with \"{r}\"" for r in others) + ". Computing the six took "
               f"{sum(c['seconds'] for c in cache.values()) / 60:.0f} worker-minutes (relaxations and lattice matching).",
               "",
               f"![Fig. 10 for the paper's targets]({Path(args.figure).relative_to(Path(args.out).parent)})"]

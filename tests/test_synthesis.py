@@ -178,8 +178,9 @@ def test_analyze_synthesis_command(li3ocl_cif):
 
 
 def test_competition_rule_is_checked_and_changes_only_the_candidates(li_o_cl):
-    """"piro" keeps phases of the target's elements and the route's own gases; "open" lets O2 come from the air, so
-    metallic Li with LiCl (no gas in the route) can form Li2O only under "open"; an unknown rule is one line."""
+    """"paper" and "piro" keep phases of the target's elements and the route's own gases; "open" lets O2 come from
+    the air, so metallic Li with LiCl (no gas in the route) can form Li2O only under "open"; an unknown rule is one
+    line."""
     from ipscreen.errors import InputError
     from ipscreen.synthesis.reactions import Route
     from ipscreen.synthesis.routes import SynthesisSettings
@@ -199,6 +200,26 @@ def test_competition_rule_is_checked_and_changes_only_the_candidates(li_o_cl):
                                                                        ["Cl", "Li", "O"], rule="open")]
     with pytest.raises(InputError, match="competition"):
         SynthesisSettings(competition="closed").validate()
+
+
+def test_paper_rule_counts_only_phases_with_fewer_elements_than_the_target(li_o_cl):
+    """The paper (Fig. 10 caption): a ternary target's competing phases are binaries. Another ordering of Li3OCl, 5
+    meV/atom above the target (a campaign compound of the same system), competes under piro's rule, not the paper's;
+    Li2O (binary) competes under both."""
+    from dataclasses import replace
+
+    from ipscreen.synthesis.reactions import Route
+
+    by = {s.formula: s for s in li_o_cl.values()}
+    target = li_o_cl[LI3OCL]
+    other = replace(target, id="other-ordering", dg_ev=target.dg_ev + 0.005 * target.atoms)
+    species = {**li_o_cl, other.id: other}
+    candidates = [s for s in species.values() if not s.gas]
+    route = Route({by["Li"].id: 2.0, by["LiCl"].id: 1.0, by["Li2O2"].id: 0.5}, {}, -0.1)
+    found = {rule: [species[c].id for c, _ in competing_phases(route, target, species, candidates, ["Cl", "Li", "O"],
+                                                               rule=rule)] for rule in ("paper", "piro")}
+    assert "other-ordering" in found["piro"] and "other-ordering" not in found["paper"]
+    assert by["Li2O"].id in found["paper"] and by["Li2O"].id in found["piro"]
 
 
 def test_liio3_relaxes_to_the_iodate_pyramid():

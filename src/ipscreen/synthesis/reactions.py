@@ -13,8 +13,13 @@ form with negative free energy. Its free energy of formation is that of its most
 reaction: a balance of linearly independent members, unique for those members as piro's are. Which
 phases and gases take part is the `rule`:
 
-- "piro" (default; piro's "flexible competition", the paper's "{binary}, {binary, ternary}, ..."):
-  phases of the target's elements; the route's own gases may move either way.
+- "paper" (default): the paper's rule (Fig. 10 caption: competing phases of ternary, quaternary and quinary
+  targets "were searched to include {binary}, {binary, ternary}, and {binary, ternary, quaternary} phases"):
+  phases of the target's elements with fewer elements than the target; the route's own gases may move either
+  way, as in piro.
+- "piro": piro's "flexible competition" as its code does it, phases of the target's elements of any number of
+  elements from two up, so other orderings of the target's composition and other campaign compounds of the
+  same system compete too.
 - "open": the open atmosphere the routes see (O2, CO2, CO given off, O2 from the air taken up) and
   any phase of the precursors' elements, so a carbonate formed from a carbon source competes (Li2CO3
   from C + Li2O2) and a perchlorate that gives off O2 competes whether or not the route releases O2
@@ -139,16 +144,18 @@ def formation_minimum(phase: Species, consumed: list[Species], released: list[Sp
 
 
 def competing_phases(route: Route, target: Species, species: dict[str, Species], candidates: list[Species],
-                     elements: list[str], rule: str = "piro") -> list[tuple[str, float]]:
+                     elements: list[str], rule: str = "paper") -> list[tuple[str, float]]:
     """[(species id, eV/atom)] of the candidates that the route's precursors can form with negative free energy,
     most negative first. rule "open": in the open atmosphere (gases in `species`: O2, CO2, CO given off, O2 taken
     up), any phase of the precursors' elements; "piro": piro's flexible competition (phases of the target's
-    elements, the route's own gases moving either way)."""
-    if rule == "piro":
+    elements, the route's own gases moving either way); "paper": those with fewer elements than the target."""
+    target_elements = {el.symbol for el in Composition(target.formula).elements}
+    most = len(target_elements) - 1 if rule == "paper" else len(target_elements)
+    if rule in ("paper", "piro"):
         gases = [species[g] for g in route.released] + [species[r] for r in route.reactants if species[r].gas]
         consumed = [species[r] for r in route.reactants if not species[r].gas] + gases
         released = gases
-        allowed = {el.symbol for el in Composition(target.formula).elements}
+        allowed = target_elements
     else:
         gases = [g for g in species.values() if g.gas and g.formula in OPEN_GASES]
         consumed = [species[r] for r in route.reactants if not species[r].gas]
@@ -160,6 +167,8 @@ def competing_phases(route: Route, target: Species, species: dict[str, Species],
     for c in candidates:
         els = {el.symbol for el in Composition(c.formula).elements}
         if c.id == target.id or c.gas or len(els) < 2 or not els <= available or not els <= allowed:
+            continue
+        if rule == "paper" and len(els) > most:
             continue
         dg = formation_minimum(c, consumed, released, elements)
         if dg is not None and dg < -1e-9:

@@ -26,6 +26,7 @@ from ipscreen.synthesis.nucleation import barrier
 from ipscreen.synthesis.reactions import Route, competing_phases, enumerate_routes
 from ipscreen.synthesis.thermo import GASES, Species
 
+COMPETITION_RULES = ("paper", "piro", "open")  # synthesis/reactions.competing_phases
 RELEASABLE = {"O2", "CO2", "CO"}  # gases a route may give off (piro's GAS_RELEASE without H2O, N2)
 
 
@@ -45,10 +46,10 @@ class SynthesisSettings:
     classes: list[str] = field(default_factory=lambda: ["binaries", "carbon", "elements", "oxyhalogen", "gases"])
     exclude: list[str] = field(default_factory=lambda: ["SeO2", "CCl4", "SeBr4"])  # the paper's toxic reactants
     energy_error_ev_per_atom: float = 0.01
-    # which phases compete (synthesis/reactions.py): "piro" (default, the paper's method: piro's flexible
-    # competition, phases of the target's elements, the route's own gases) or "open" (the open atmosphere;
-    # carbonates count; closer to the paper's counts, fewer of its front routes: docs/validation.md)
-    competition: str = "piro"
+    # which phases compete (synthesis/reactions.py): "paper" (default: the paper's Fig. 10 rule, phases of the
+    # target's elements with fewer elements than the target, the route's own gases), "piro" (piro's flexible
+    # competition: any number of the target's elements) or "open" (the open atmosphere; carbonates count)
+    competition: str = "paper"
 
     def validate(self) -> None:
         from ipscreen.synthesis.precursors import precursor_classes
@@ -58,8 +59,8 @@ class SynthesisSettings:
         if set(self.pressures_atm) - set(GASES) or not all(isinstance(v, (int, float)) and v > 0
                                                             for v in self.pressures_atm.values()):
             raise InputError(f"[synthesis] pressures_atm: positive partial pressures (atm) of {', '.join(GASES)}")
-        if self.competition not in ("open", "piro"):
-            raise InputError(f"[synthesis] competition = {self.competition!r}: \"open\" or \"piro\"")
+        if self.competition not in COMPETITION_RULES:
+            raise InputError(f"[synthesis] competition = {self.competition!r}: one of {', '.join(COMPETITION_RULES)}")
         if self.gamma_j_per_m2 <= 0 or self.energy_error_ev_per_atom < 0:
             raise InputError("[synthesis] gamma_j_per_m2 must be > 0 and energy_error_ev_per_atom >= 0")
         unknown = set(self.classes) - set(precursor_classes())
