@@ -101,7 +101,7 @@ def main() -> None:
     demo_config, paper_config = from_preset("demo"), from_preset("paper")
     candidate = {"optimizer": args.optimizer or paper_config.relax.optimizer, "fmax": args.fmax or BASELINE["fmax"],
                  "compile": bool(paper_config.energy.compile if args.compile is None else args.compile)}
-    backends = {False: load_backend(args.backend, device="cpu")}
+    backend = load_backend(args.backend, device="cpu")  # the baseline's
     device = resolve_device(args.device)
     demo = enumerate_space(demo_config.space)
     step = max(1, len(demo) // args.n)
@@ -111,13 +111,12 @@ def main() -> None:
     atoms = [AseAtomsAdaptor.get_atoms(c.structure) for c in chosen] + [AseAtomsAdaptor.get_atoms(r.structure)
                                                                          for r in refs]
     compile_seconds = None
-    candidate_backend = backends[False] if device == "cpu" else load_backend(args.backend, device=device)
+    candidate_backend = (backend if device == "cpu" and not candidate["compile"]
+                         else load_backend(args.backend, device=device, compile=candidate["compile"]))
     if candidate["compile"]:
-        candidate_backend = load_backend(args.backend, device=device, compile=True)
         t0 = time.process_time()
         candidate_backend.evaluate_batch(atoms[:1])  # compiles (once per process)
         compile_seconds = time.process_time() - t0
-    backend = backends[False]
     runs = {}
     for name, setting, run_backend, batch in (("baseline", BASELINE, backend, args.batch_size),
                                               ("candidate", candidate, candidate_backend,

@@ -36,8 +36,8 @@ def _stability_identity(config, settings, hash_of) -> list:
 
 def _oracle_identity(stage_table: str, backend: bool):
     def identity(config, settings, hash_of) -> list:
-        # fields that say where the work runs, not what it computes (a settings class's NOT_HASHED), stay out
-        physics = {k: v for k, v in asdict(settings).items() if k not in getattr(settings, "NOT_HASHED", ())}
+        # what changes results: a settings class's physics() where it leaves out how the work runs
+        physics = settings.physics() if hasattr(settings, "physics") else asdict(settings)
         return [stage_table, physics] + ([config.energy.physics()] if backend else [])
 
     return identity

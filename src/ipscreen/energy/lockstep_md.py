@@ -96,10 +96,10 @@ class LockstepCalculator(Calculator):
                         "stress": r["stress"]}
 
 
-def run_md_lockstep(replicas: list[tuple], evaluate_batch, on_done=None) -> tuple[list[MDRun | str], int]:
+def run_md_lockstep(replicas: list[tuple], evaluate_batch) -> tuple[list[MDRun | str], int]:
     """`run_md` of every (atoms, protocol, seed, stop_check) in `replicas`, advanced together with one
     `evaluate_batch` call per step; in input order, an MDRun or the reason the run blew up (str). Also returns
-    the number of model calls made. on_done(k) is called (from the replica's thread) when replica k ends."""
+    the number of model calls made."""
     lockstep = Lockstep(evaluate_batch, len(replicas))
     out: list = [None] * len(replicas)
 
@@ -112,8 +112,6 @@ def run_md_lockstep(replicas: list[tuple], evaluate_batch, on_done=None) -> tupl
             out[k] = exc
         finally:
             lockstep.leave()
-            if on_done is not None:
-                on_done(k)
 
     threads = [threading.Thread(target=work, args=(k, *r), name=f"md-replica-{k}", daemon=True)
                for k, r in enumerate(replicas)]

@@ -112,7 +112,9 @@ class ConductivitySettings:
     # true, false, or "auto" (on when the backend runs on a GPU and has a batched path)
     batch_replicas: bool | str = "auto"
 
-    NOT_HASHED = ("batch_replicas",)  # where the replicas run, not what they compute
+    def physics(self) -> dict:
+        """The settings that change results (hashed): all but batch_replicas, which says where replicas run."""
+        return {k: v for k, v in asdict(self).items() if k != "batch_replicas"}
 
     def validate(self) -> None:
         temps = list(self.temperatures)
@@ -302,18 +304,19 @@ def _worker_init(spec: tuple) -> None:
     _WORKER_BACKEND["spec"] = spec
 
 
-def _worker_calculator():
+def _worker_backend():
+    """This worker process's backend, loaded on first use from the spec `_worker_init` got."""
     from ipscreen.energy.backends import load_backend
 
     if "backend" not in _WORKER_BACKEND:
         name, model, options, device, compiled = _WORKER_BACKEND["spec"]
         _WORKER_BACKEND["backend"] = load_backend(name, model, device=device, compile=compiled, **options)
-    return _WORKER_BACKEND["backend"].calculator
+    return _WORKER_BACKEND["backend"]
 
 
 def _run_replica(task: dict, calculator=None):
     """One (mechanism, temperature) run -> MDRun, or the reason it failed (str)."""
-    calculator = calculator or _worker_calculator()
+    calculator = calculator or _worker_backend().calculator
     try:
         return run_md(task["atoms"], calculator, task["protocol"], seed=task["seed"], stop_check=task["stop_check"])
     except MDBlowUp as exc:
@@ -552,11 +555,8 @@ def _run_group(tasks: list[dict], evaluate_batch=None) -> list:
     """Replicas advanced together, one batched model call per MD step (energy/lockstep_md.py)."""
     from ipscreen.energy.lockstep_md import run_md_lockstep
 
-    if evaluate_batch is None:
-        _worker_calculator()
-        evaluate_batch = _WORKER_BACKEND["backend"].evaluate_batch
     runs, _calls = run_md_lockstep([(t["atoms"], t["protocol"], t["seed"], t["stop_check"]) for t in tasks],
-                                   evaluate_batch)
+                                   evaluate_batch or _worker_backend().evaluate_batch)
     return runs
 
 

@@ -150,7 +150,6 @@ def competing_phases(route: Route, target: Species, species: dict[str, Species],
     up), any phase of the precursors' elements; "piro": piro's flexible competition (phases of the target's
     elements, the route's own gases moving either way); "paper": those with fewer elements than the target."""
     target_elements = {el.symbol for el in Composition(target.formula).elements}
-    most = len(target_elements) - 1 if rule == "paper" else len(target_elements)
     if rule in ("paper", "piro"):
         gases = [species[g] for g in route.released] + [species[r] for r in route.reactants if species[r].gas]
         consumed = [species[r] for r in route.reactants if not species[r].gas] + gases
@@ -168,7 +167,7 @@ def competing_phases(route: Route, target: Species, species: dict[str, Species],
         els = {el.symbol for el in Composition(c.formula).elements}
         if c.id == target.id or c.gas or len(els) < 2 or not els <= available or not els <= allowed:
             continue
-        if rule == "paper" and len(els) > most:
+        if rule == "paper" and len(els) >= len(target_elements):
             continue
         dg = formation_minimum(c, consumed, released, elements)
         if dg is not None and dg < -1e-9:
