@@ -161,7 +161,7 @@ def test_relax_rattle_settings_and_hash():
             RelaxStageSettings.from_table(bad)
 
 
-@pytest.mark.parametrize("optimizer", ["CellAwareBFGS", "FIRE2"])
+@pytest.mark.parametrize("optimizer", ["CellAwareBFGS", "FIRE2", "FIRE+CellAwareBFGS"])
 def test_other_optimizers_reach_fires_minimum_in_lockstep_too(backend, optimizer):
     """Li3OCl, Li4OCl2 and Li7O2Cl3 from their Shannon-radius cells: the same energies as FIRE's (1 meV/atom), no
     more steps in total, the lockstep driver on the single-structure path, and CellAwareBFGS's residual stress under
@@ -181,6 +181,28 @@ def test_other_optimizers_reach_fires_minimum_in_lockstep_too(backend, optimizer
         if optimizer == "CellAwareBFGS":
             a.atoms.calc = backend.calculator
             assert abs(a.atoms.get_stress()).max() < 0.05 * len(a.atoms) / a.atoms.get_volume()
+
+
+def test_fire_hands_over_to_cell_aware_bfgs(monkeypatch, backend):
+    """Li7O2Cl3 from its Shannon-radius cell: with the handover force at 0 eV/Å the hybrid is FIRE step for step,
+    at infinity it is CellAwareBFGS; at the default it ends at FIRE's energy (1 meV/atom) in fewer steps."""
+    import math
+
+    import ipscreen.energy.relax as relax_module
+
+    cell = _atoms(PARENTS["n2"].structure("O", "Cl"))
+    hybrid = RelaxSettings(fmax=0.05, optimizer="FIRE+CellAwareBFGS")
+    fire = relax(cell, backend, RelaxSettings(fmax=0.05))
+    bfgs = relax(cell, backend, RelaxSettings(fmax=0.05, optimizer="CellAwareBFGS"))
+    default = relax(cell, backend, hybrid)
+    assert fire.steps != bfgs.steps
+    for handover, alone in ((0.0, fire), (math.inf, bfgs)):
+        monkeypatch.setattr(relax_module, "FIRE_HANDOVER", handover)
+        result = relax(cell, backend, hybrid)
+        assert result.status == "converged" and result.steps == alone.steps
+        assert result.energy_ev == pytest.approx(alone.energy_ev, abs=1e-6)
+    assert default.status == "converged" and default.steps < fire.steps
+    assert default.energy_ev_per_atom == pytest.approx(fire.energy_ev_per_atom, abs=1e-3)
 
 
 def test_compiled_model_falls_back_to_eager(monkeypatch, backend):
