@@ -76,8 +76,8 @@ def _e_d(ids, compounds: set, refs: set, results) -> dict[str, float]:
 
 
 def _reference(backend, runs: dict, ids, compounds: set, refs: set, settings, batch_size: int) -> dict:
-    """E_d from the lowest energy each structure reached: both settings' ends and a FIRE finish from each."""
-
+    """E_d from the lowest energy each structure reached: both settings' ends and a FIRE finish from each (a finish
+    that ran out of steps still reached its energy, so it counts as converged here)."""
     best = [None] * len(ids)
     calls = 0
     for run in runs.values():
@@ -85,10 +85,9 @@ def _reference(backend, runs: dict, ids, compounds: set, refs: set, settings, ba
         finished, n_calls, _cpu, _wall = _relax_all(backend, [r.atoms for _i, r in ends], settings, batch_size)
         calls += n_calls
         for (i, end), fin in zip(ends, finished):
-            for r in (end, fin):  # a finish that ran out of steps still reached its energy
+            for r in (end, fin):
                 if r.status != "failed" and (best[i] is None or r.energy_ev < best[i].energy_ev):
                     best[i] = r
-    # the lowest energy counts even where its finish ran out of steps
     results = [replace(r, status="converged") if r is not None else runs["baseline"]["results"][i]
                for i, r in enumerate(best)]
     return {"e_d": _e_d(ids, compounds, refs, results), "finish_calls": calls}
