@@ -9,7 +9,7 @@ the paper space on this machine. The last line is for scripts:
 `cpu_seconds_ratio=X ed_mae_ev_per_atom=Y ed_max_ev_per_atom=Z`.
 
     python benchmarks/relax_throughput.py [--n 100] [--optimizer CellAwareBFGS] [--fmax 0.05] [--compile 1]
-        [--baseline-fmax 0.01] [--reference-fmax 0.01] [--device cuda] [--batch-size 8]
+        [--fire-dt 0.2] [--baseline-fmax 0.01] [--reference-fmax 0.01] [--device cuda] [--batch-size 8]
     (about 15 minutes on one core; 25 with --reference-fmax)
 
 With `--reference-fmax F` both settings' ends are also finished with FIRE to fmax F, and each setting's E_d is
@@ -21,8 +21,8 @@ wall-seconds per structure and the projected paper-space time per GPU are printe
 `--batch-size` there: a merged graph of 8 small cells does not fill a GPU).
 
 Baseline: FIRE + FrechetCellFilter at fmax 0.05 eV/Å with the eager model, the default until issue 14.
-Candidate: the paper preset's optimiser and `[energy] compile` at the baseline's fmax, unless given. A compiled model
-compiles on its first call, once per process (per Dask worker): that time is printed apart and not in
+Candidate: the paper preset's optimiser, FIRE time step and `[energy] compile` at the baseline's fmax, unless
+given. A compiled model compiles on its first call, once per process (per Dask worker): that time is printed apart and not in
 the per-compound figures.
 """
 
@@ -112,6 +112,8 @@ def main() -> None:
     parser.add_argument("--reference-fmax", type=float, default=None, help="also finish both settings' ends with "
                         "FIRE to this fmax (eV/Å) and compare each E_d with the lowest energy either reached: how "
                         "far each stops from a converged minimum")
+    parser.add_argument("--fire-dt", type=float, default=None, help="the candidate's FIRE time step (ASE units; "
+                        "default: the paper preset's)")
     parser.add_argument("--device", default="cpu", help="the candidate's device: cpu, cuda, cuda:N, auto")
     parser.add_argument("--candidate-batch-size", type=int, default=None, help="the candidate's relax_many batch "
                         "(default: --batch-size)")
@@ -129,7 +131,8 @@ def main() -> None:
     demo_config, paper_config = from_preset("demo"), from_preset("paper")
     baseline = {**BASELINE, "fmax": args.baseline_fmax}
     candidate = {"optimizer": args.optimizer or paper_config.relax.optimizer, "fmax": args.fmax or baseline["fmax"],
-                 "compile": bool(paper_config.energy.compile if args.compile is None else args.compile)}
+                 "compile": bool(paper_config.energy.compile if args.compile is None else args.compile),
+                 "fire_dt": args.fire_dt or paper_config.relax.fire_dt}
     backend = load_backend(args.backend, device="cpu")  # the baseline's
     device = resolve_device(args.device)
     demo = enumerate_space(demo_config.space)
@@ -151,7 +154,8 @@ def main() -> None:
                                               ("candidate", candidate, candidate_backend,
                                                args.candidate_batch_size or args.batch_size)):
         settings = RelaxSettings(fmax=setting["fmax"], max_steps=args.max_steps, optimizer=setting["optimizer"],
-                                 rattle=args.rattle, symmetry=args.symmetry)
+                                 rattle=args.rattle, symmetry=args.symmetry,
+                                 fire_dt=setting.get("fire_dt", RelaxSettings.fire_dt))
         results, calls, cpu, wall = _relax_all(run_backend, atoms, settings, batch)
         runs[name] = {"results": results, "calls": calls, "cpu": cpu, "wall": wall,
                       "e_d": _e_d(ids, {c.id for c in chosen}, {r.id for r in refs}, results),

@@ -67,9 +67,9 @@ def _parents_of(system: set[str]):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", default="sevenn,chgnet,sevenn:rattle=0.05",
-                        help="comma-separated runs: BACKEND[:rattle=Å][:optimizer=NAME] (rattle: relax from a seeded "
-                             "random displacement of every atom, [relax] rattle; optimizer: [relax] optimizer, default "
-                             "FIRE)")
+                        help="comma-separated runs: BACKEND[:rattle=Å][:optimizer=NAME][:fire_dt=DT] (rattle: relax "
+                             "from a seeded random displacement of every atom, [relax] rattle; optimizer: [relax] "
+                             "optimizer, default FIRE; fire_dt: [relax] fire_dt, default ASE's 0.1)")
     parser.add_argument("--fmax", type=float, default=0.02, help="eV/Å")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default="docs/validation.md")
@@ -100,10 +100,12 @@ def main() -> None:
         backend, *options = run.split(":")
         options = dict(o.split("=", 1) for o in options)
         rattle, optimizer = float(options.get("rattle", 0.0)), options.get("optimizer", "FIRE")
+        fire_dt = float(options.get("fire_dt", 0.1))
         relax_settings = RelaxStageSettings(fmax=args.fmax, max_steps=600, batch_size=6, rattle=rattle,
-                                            optimizer=optimizer)
+                                            optimizer=optimizer, fire_dt=fire_dt)
         label = ", ".join([backend] + ([f"rattle {rattle:g} Å"] if rattle else [])
-                          + ([optimizer] if optimizer != "FIRE" else []))
+                          + ([optimizer] if optimizer != "FIRE" else []) + ([f"FIRE dt {fire_dt:g}"] if fire_dt != 0.1
+                                                                            else []))
         energy = EnergySettings(backend=backend, model={"sevenn": "7net-0", "chgnet": "0.3.0"}[backend])
         common = {"energy": asdict(energy), "relax": asdict(relax_settings)}
         payloads = {order[i]: {"structures": {k: structures[k] for k in order[i:i + 6]}, **common}

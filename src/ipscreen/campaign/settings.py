@@ -89,7 +89,8 @@ class CommitteeSettings(EnergySettings):
 @dataclass(frozen=True)
 class RelaxStageSettings:
     """Relaxation thresholds: fmax in eV/Å (paper: 0.01), step cap, optimiser, symmetry constraint,
-    rattle (Å, default 0: the starting structure as built, as the paper's VASP relaxations).
+    rattle (Å, default 0: the starting structure as built, as the paper's VASP relaxations), FIRE's
+    starting time step (ASE units; ASE's default 0.1, the presets 0.2).
 
     batch_size: structures advanced together per model call (1: the plain ASE loop).
     It changes speed, not results, so it is not part of the settings hash.
@@ -101,12 +102,16 @@ class RelaxStageSettings:
     symmetry: bool = False
     batch_size: int = 8
     rattle: float = 0.0  # Å: seeded random displacement before relaxing, to leave symmetric saddle points
+    fire_dt: float = 0.1  # FIRE's starting time step (ASE units; ASE's default 0.1)
 
     def physics(self) -> dict:
-        """The settings that change results (hashed; rattle only when set, so older campaigns keep their hash)."""
+        """The settings that change results (hashed; rattle and fire_dt only when not their defaults, so older
+        campaigns keep their hash)."""
         out = {"fmax": self.fmax, "max_steps": self.max_steps, "optimizer": self.optimizer, "symmetry": self.symmetry}
         if self.rattle:
             out["rattle"] = self.rattle
+        if self.fire_dt != 0.1:
+            out["fire_dt"] = self.fire_dt
         return out
 
     @classmethod
@@ -114,6 +119,8 @@ class RelaxStageSettings:
         s = _from_table(cls, table, "relax")
         if s.fmax <= 0 or s.max_steps < 1 or s.batch_size < 1:
             raise InputError("[relax] fmax must be > 0, max_steps >= 1 and batch_size >= 1")
+        if not 0 < s.fire_dt <= 1.0:
+            raise InputError(f"[relax] fire_dt = {s.fire_dt} (allowed: above 0, at most 1.0, FIRE's largest step)")
         if not 0 <= s.rattle <= 0.3:
             raise InputError(f"[relax] rattle = {s.rattle} Å (allowed: 0 to 0.3 Å)")
         if s.symmetry and s.rattle:

@@ -33,7 +33,7 @@ def relax_settings(r: dict):
     from ipscreen.energy.relax import RelaxSettings
 
     return RelaxSettings(fmax=r["fmax"], max_steps=r["max_steps"], optimizer=r["optimizer"], symmetry=r["symmetry"],
-                         rattle=r.get("rattle", 0.0))
+                         rattle=r.get("rattle", 0.0), fire_dt=r.get("fire_dt", 0.1))
 
 
 def _result_dict(result, backend, elapsed: float) -> dict:

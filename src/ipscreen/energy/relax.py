@@ -36,6 +36,7 @@ class RelaxSettings:
     relax_cell: bool = True
     symmetry: bool = False  # keep the starting symmetry (ase FixSymmetry)
     rattle: float = 0.0  # Å: std of a seeded Gaussian displacement of every atom before relaxing (0: none)
+    fire_dt: float = 0.1  # FIRE's starting time step (ASE units; 0.1 is ASE's default, its largest stays 1.0)
 
 
 def rattled(atoms, rattle: float, rng: np.random.Generator | None = None):
@@ -120,8 +121,10 @@ def _single_optimizer(atoms, settings: RelaxSettings):
         opt.smax = settings.fmax * len(atoms) / atoms.get_volume()
     else:
         target = FrechetCellFilter(atoms) if settings.relax_cell else atoms
-        opt_class = {"FIRE": FIRE, "FIRE2": FIRE2}.get(name, BFGS)
-        opt = opt_class(target, logfile=None)
+        if name == "FIRE":
+            opt = FIRE(target, logfile=None, dt=settings.fire_dt)
+        else:
+            opt = {"FIRE2": FIRE2}.get(name, BFGS)(target, logfile=None)
     opt.fmax = settings.fmax
     return opt
 
