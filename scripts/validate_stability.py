@@ -100,12 +100,12 @@ def main() -> None:
         backend, *options = run.split(":")
         options = dict(o.split("=", 1) for o in options)
         rattle, optimizer = float(options.get("rattle", 0.0)), options.get("optimizer", "FIRE")
-        fire_dt = float(options.get("fire_dt", 0.1))
+        fire_dt = float(options.get("fire_dt", RelaxStageSettings.fire_dt))
         relax_settings = RelaxStageSettings(fmax=args.fmax, max_steps=600, batch_size=6, rattle=rattle,
                                             optimizer=optimizer, fire_dt=fire_dt)
         label = ", ".join([backend] + ([f"rattle {rattle:g} Å"] if rattle else [])
-                          + ([optimizer] if optimizer != "FIRE" else []) + ([f"FIRE dt {fire_dt:g}"] if fire_dt != 0.1
-                                                                            else []))
+                          + ([optimizer] if optimizer != "FIRE" else []) + ([f"FIRE dt {fire_dt:g}"]
+                                                                            if fire_dt != RelaxStageSettings.fire_dt else []))
         energy = EnergySettings(backend=backend, model={"sevenn": "7net-0", "chgnet": "0.3.0"}[backend])
         common = {"energy": asdict(energy), "relax": asdict(relax_settings)}
         payloads = {order[i]: {"structures": {k: structures[k] for k in order[i:i + 6]}, **common}

@@ -110,7 +110,9 @@ class RelaxStageSettings:
         out = {"fmax": self.fmax, "max_steps": self.max_steps, "optimizer": self.optimizer, "symmetry": self.symmetry}
         if self.rattle:
             out["rattle"] = self.rattle
-        if self.fire_dt != 0.1:
+        from ipscreen.energy.relax import RelaxSettings
+
+        if self.fire_dt != RelaxSettings.fire_dt:
             out["fire_dt"] = self.fire_dt
         return out
 

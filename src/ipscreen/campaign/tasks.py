@@ -30,10 +30,12 @@ def backend_for(energy: dict):
 
 
 def relax_settings(r: dict):
+    from dataclasses import fields
+
     from ipscreen.energy.relax import RelaxSettings
 
-    return RelaxSettings(fmax=r["fmax"], max_steps=r["max_steps"], optimizer=r["optimizer"], symmetry=r["symmetry"],
-                         rattle=r.get("rattle", 0.0), fire_dt=r.get("fire_dt", 0.1))
+    # the stage's settings (asdict of RelaxStageSettings) hold RelaxSettings' fields and scheduling ones (batch_size)
+    return RelaxSettings(**{f.name: r[f.name] for f in fields(RelaxSettings) if f.name in r})
 
 
 def _result_dict(result, backend, elapsed: float) -> dict:

@@ -124,7 +124,7 @@ def _single_optimizer(atoms, settings: RelaxSettings):
         if name == "FIRE":
             opt = FIRE(target, logfile=None, dt=settings.fire_dt)
         else:
-            opt = {"FIRE2": FIRE2}.get(name, BFGS)(target, logfile=None)
+            opt = (FIRE2 if name == "FIRE2" else BFGS)(target, logfile=None)
     opt.fmax = settings.fmax
     return opt
 
