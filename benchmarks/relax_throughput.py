@@ -9,7 +9,8 @@ the paper space on this machine. The last line is for scripts:
 `cpu_seconds_ratio=X ed_mae_ev_per_atom=Y ed_max_ev_per_atom=Z`.
 
     python benchmarks/relax_throughput.py [--n 100] [--optimizer CellAwareBFGS] [--fmax 0.05] [--compile 1]
-        [--fire-dt 0.2] [--baseline-fmax 0.01] [--reference-fmax 0.01] [--device cuda] [--batch-size 8]
+        [--fire-dt 0.2] [--bfgs-alpha 8]
+        [--handover-fmax 0.15] [--baseline-fmax 0.01] [--reference-fmax 0.01] [--device cuda] [--batch-size 8]
     (about 15 minutes on one core; 25 with --reference-fmax)
 
 With `--reference-fmax F` both settings' ends are also finished with FIRE to fmax F, and each setting's E_d is
@@ -114,6 +115,10 @@ def main() -> None:
                         "far each stops from a converged minimum")
     parser.add_argument("--fire-dt", type=float, default=None, help="the candidate's FIRE time step (ASE units; "
                         "default: the paper preset's)")
+    parser.add_argument("--bfgs-alpha", type=float, default=None, help="the candidate's CellAwareBFGS starting "
+                        "Hessian for the atoms (eV/Å²; default: the paper preset's)")
+    parser.add_argument("--handover-fmax", type=float, default=None, help="the candidate's FIRE+CellAwareBFGS "
+                        "handover force (eV/Å; default: the paper preset's)")
     parser.add_argument("--device", default="cpu", help="the candidate's device: cpu, cuda, cuda:N, auto")
     parser.add_argument("--candidate-batch-size", type=int, default=None, help="the candidate's relax_many batch "
                         "(default: --batch-size)")
@@ -132,7 +137,9 @@ def main() -> None:
     baseline = {**BASELINE, "fmax": args.baseline_fmax}
     candidate = {"optimizer": args.optimizer or paper_config.relax.optimizer, "fmax": args.fmax or baseline["fmax"],
                  "compile": bool(paper_config.energy.compile if args.compile is None else args.compile),
-                 "fire_dt": args.fire_dt or paper_config.relax.fire_dt}
+                 "fire_dt": args.fire_dt or paper_config.relax.fire_dt,
+                 "bfgs_alpha": args.bfgs_alpha or paper_config.relax.bfgs_alpha,
+                 "handover_fmax": args.handover_fmax or paper_config.relax.handover_fmax}
     backend = load_backend(args.backend, device="cpu")  # the baseline's
     device = resolve_device(args.device)
     demo = enumerate_space(demo_config.space)
@@ -155,7 +162,9 @@ def main() -> None:
                                                args.candidate_batch_size or args.batch_size)):
         settings = RelaxSettings(fmax=setting["fmax"], max_steps=args.max_steps, optimizer=setting["optimizer"],
                                  rattle=args.rattle, symmetry=args.symmetry,
-                                 fire_dt=setting.get("fire_dt", RelaxSettings.fire_dt))
+                                 fire_dt=setting.get("fire_dt", RelaxSettings.fire_dt),
+                                 bfgs_alpha=setting.get("bfgs_alpha", RelaxSettings.bfgs_alpha),
+                                 handover_fmax=setting.get("handover_fmax", RelaxSettings.handover_fmax))
         results, calls, cpu, wall = _relax_all(run_backend, atoms, settings, batch)
         runs[name] = {"results": results, "calls": calls, "cpu": cpu, "wall": wall,
                       "e_d": _e_d(ids, {c.id for c in chosen}, {r.id for r in refs}, results),

@@ -67,9 +67,12 @@ def _parents_of(system: set[str]):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", default="sevenn,chgnet,sevenn:rattle=0.05",
-                        help="comma-separated runs: BACKEND[:rattle=Å][:optimizer=NAME][:fire_dt=DT] (rattle: relax "
-                             "from a seeded random displacement of every atom, [relax] rattle; optimizer: [relax] "
-                             "optimizer, default FIRE; fire_dt: [relax] fire_dt, default ASE's 0.1)")
+                        help="comma-separated runs: BACKEND[:rattle=Å][:optimizer=NAME][:fire_dt=DT][:bfgs_alpha=A]"
+                             "[:handover_fmax=F] "
+                             "(rattle: relax from a seeded random displacement of every atom, [relax] rattle; "
+                             "optimizer: [relax] optimizer, default FIRE; fire_dt: [relax] fire_dt, default ASE's 0.1; "
+                             "bfgs_alpha: [relax] bfgs_alpha, eV/Å², default 30; handover_fmax: [relax] "
+                             "handover_fmax, eV/Å, default 0.2)")
     parser.add_argument("--fmax", type=float, default=0.02, help="eV/Å")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default="docs/validation.md")
@@ -101,11 +104,16 @@ def main() -> None:
         options = dict(o.split("=", 1) for o in options)
         rattle, optimizer = float(options.get("rattle", 0.0)), options.get("optimizer", "FIRE")
         fire_dt = float(options.get("fire_dt", RelaxStageSettings.fire_dt))
+        bfgs_alpha = float(options.get("bfgs_alpha", RelaxStageSettings.bfgs_alpha))
+        handover = float(options.get("handover_fmax", RelaxStageSettings.handover_fmax))
         relax_settings = RelaxStageSettings(fmax=args.fmax, max_steps=600, batch_size=6, rattle=rattle,
-                                            optimizer=optimizer, fire_dt=fire_dt)
+                                            optimizer=optimizer, fire_dt=fire_dt, bfgs_alpha=bfgs_alpha,
+                                            handover_fmax=handover)
         label = ", ".join([backend] + ([f"rattle {rattle:g} Å"] if rattle else [])
                           + ([optimizer] if optimizer != "FIRE" else []) + ([f"FIRE dt {fire_dt:g}"]
-                                                                            if fire_dt != RelaxStageSettings.fire_dt else []))
+                                                                            if fire_dt != RelaxStageSettings.fire_dt else [])
+                          + ([f"BFGS alpha {bfgs_alpha:g}"] if bfgs_alpha != RelaxStageSettings.bfgs_alpha else [])
+                          + ([f"handover {handover:g} eV/Å"] if handover != RelaxStageSettings.handover_fmax else []))
         energy = EnergySettings(backend=backend, model={"sevenn": "7net-0", "chgnet": "0.3.0"}[backend])
         common = {"energy": asdict(energy), "relax": asdict(relax_settings)}
         payloads = {order[i]: {"structures": {k: structures[k] for k in order[i:i + 6]}, **common}

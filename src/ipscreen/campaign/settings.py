@@ -90,7 +90,8 @@ class CommitteeSettings(EnergySettings):
 class RelaxStageSettings:
     """Relaxation thresholds: fmax in eV/Å (paper: 0.01), step cap, optimiser, symmetry constraint,
     rattle (Å, default 0: the starting structure as built, as the paper's VASP relaxations), FIRE's
-    starting time step (ASE units; ASE's default 0.1, the presets 0.2).
+    starting time step (ASE units; ASE's default 0.1), CellAwareBFGS's starting Hessian for the atoms (bfgs_alpha,
+    eV/Å²) and the largest force at which FIRE+CellAwareBFGS's FIRE hands over to it (handover_fmax, eV/Å).
 
     batch_size: structures advanced together per model call (1: the plain ASE loop).
     It changes speed, not results, so it is not part of the settings hash.
@@ -103,17 +104,22 @@ class RelaxStageSettings:
     batch_size: int = 8
     rattle: float = 0.0  # Å: seeded random displacement before relaxing, to leave symmetric saddle points
     fire_dt: float = 0.1  # FIRE's starting time step (ASE units; ASE's default 0.1)
+    bfgs_alpha: float = 30.0  # eV/Å²: CellAwareBFGS's starting Hessian for the atoms (energy/relax.py CELL_AWARE_ALPHA)
+    handover_fmax: float = 0.2  # eV/Å: FIRE+CellAwareBFGS's handover force (energy/relax.py FIRE_HANDOVER)
 
     def physics(self) -> dict:
-        """The settings that change results (hashed; rattle and fire_dt only when not their defaults, so older
-        campaigns keep their hash)."""
+        """The settings that change results (hashed; rattle, fire_dt, bfgs_alpha and handover_fmax only when not
+        their defaults, so older campaigns keep their hash; the last two only with an optimiser that uses them)."""
         out = {"fmax": self.fmax, "max_steps": self.max_steps, "optimizer": self.optimizer, "symmetry": self.symmetry}
         if self.rattle:
             out["rattle"] = self.rattle
         from ipscreen.energy.relax import RelaxSettings
 
-        if self.fire_dt != RelaxSettings.fire_dt:
-            out["fire_dt"] = self.fire_dt
+        used = {"fire_dt": True, "bfgs_alpha": "CellAwareBFGS" in self.optimizer,
+                "handover_fmax": self.optimizer == "FIRE+CellAwareBFGS"}  # (fire_dt hashed as it always was)
+        for name, matters in used.items():
+            if matters and getattr(self, name) != getattr(RelaxSettings, name):
+                out[name] = getattr(self, name)
         return out
 
     @classmethod
@@ -123,6 +129,10 @@ class RelaxStageSettings:
             raise InputError("[relax] fmax must be > 0, max_steps >= 1 and batch_size >= 1")
         if not 0 < s.fire_dt <= 1.0:
             raise InputError(f"[relax] fire_dt = {s.fire_dt} (allowed: above 0, at most 1.0, FIRE's largest step)")
+        if not 1.0 <= s.bfgs_alpha <= 1000.0:
+            raise InputError(f"[relax] bfgs_alpha = {s.bfgs_alpha} eV/Å² (allowed: 1 to 1000)")
+        if not 0 <= s.handover_fmax <= 10.0:
+            raise InputError(f"[relax] handover_fmax = {s.handover_fmax} eV/Å (allowed: 0 to 10)")
         if not 0 <= s.rattle <= 0.3:
             raise InputError(f"[relax] rattle = {s.rattle} Å (allowed: 0 to 0.3 Å)")
         if s.symmetry and s.rattle:

@@ -24,6 +24,21 @@ from ipscreen.errors import InputError
 from ipscreen.structure_io import MIN_DISTANCE, min_distance
 
 MIN_ENERGY_PER_ATOM = -25.0  # eV/atom; PBE energies of Li-X-Z compounds lie near -3 to -5 eV/atom
+# eV/Å²: CellAwareBFGS's starting Hessian for the atoms (RelaxSettings.bfgs_alpha's default). On 12 demo compounds
+# (5-14 atoms, SevenNet-0, fmax 0.05) it took 10.6 force calls per relaxation at 30, 12.4 at 45, 13.9 at ASE's
+# default 70 and 16.0 at 100, every final energy the same within 0.1 meV/atom: these ionic cells are softer than the
+# default assumes. After FIRE's first stage (FIRE+CellAwareBFGS) softer still pays: on 40 demo compounds at fmax 0.05
+# (FIRE dt 0.3) the BFGS stage took 8.7 steps at 30, 6.6 at 15, 5.3 at 8 and 5.1 at 5; the presets take 8 with a later
+# handover (benchmarks/README.md).
+CELL_AWARE_ALPHA = 30.0
+# eV/Å: the largest force (cell rows of the filter included) at which FIRE hands over to CellAwareBFGS
+# (RelaxSettings.handover_fmax's default). On 100 demo compounds at fmax 0.05 (benchmarks/relax_throughput.py
+# --reference-fmax 0.01): 19.8 force calls per structure against FIRE's 27.1, and E_d as far from the lowest minimum
+# found as FIRE's (MAE 0.79 against 0.78 meV/atom); CellAwareBFGS alone took 10.1 calls but stopped on plateaus and
+# shallow stationary points of soft cells that FIRE's inertia carries it past (MAE 2.33, up to 75 meV/atom above).
+# With the softer BFGS start (bfgs_alpha 8) the presets hand over later, at 0.15: at 0.2 the faster BFGS stage stopped
+# on a shallow stationary point of Cm Li8S2Br3I 32 meV/atom above the lowest minimum found.
+FIRE_HANDOVER = 0.2
 
 
 @dataclass
@@ -37,6 +52,8 @@ class RelaxSettings:
     symmetry: bool = False  # keep the starting symmetry (ase FixSymmetry)
     rattle: float = 0.0  # Å: std of a seeded Gaussian displacement of every atom before relaxing (0: none)
     fire_dt: float = 0.1  # FIRE's starting time step (ASE units; 0.1 is ASE's default, its largest stays 1.0)
+    bfgs_alpha: float = CELL_AWARE_ALPHA  # eV/Å²: CellAwareBFGS's starting Hessian for the atoms
+    handover_fmax: float = FIRE_HANDOVER  # eV/Å: FIRE+CellAwareBFGS's FIRE runs until the largest force is below it
 
 
 def rattled(atoms, rattle: float, rng: np.random.Generator | None = None):
@@ -94,18 +111,8 @@ warnings.filterwarnings("ignore", message="logm result may be inaccurate", categ
 # et al., Comput. Mater. Sci. 175, 109584 (2020). CellAwareBFGS: BFGS whose starting Hessian has an isotropic
 # elastic block for the cell (ASE's defaults: bulk modulus 145 GPa, Poisson ratio 0.3); measured on 12 demo
 # compounds (benchmarks/README.md), 10.6 force calls per relaxation against FIRE's 32.0. "FIRE+CellAwareBFGS":
-# FIRE, then CellAwareBFGS from where the largest force falls below FIRE_HANDOVER (FireThenCellAwareBFGS).
+# FIRE, then CellAwareBFGS from where the largest force falls below handover_fmax (FireThenCellAwareBFGS).
 OPTIMIZERS = ("FIRE", "FIRE2", "BFGS", "CellAwareBFGS", "FIRE+CellAwareBFGS")
-# eV/Å²: CellAwareBFGS's starting Hessian for the atoms. On 12 demo compounds (5-14 atoms, SevenNet-0, fmax 0.05)
-# it took 10.6 force calls per relaxation at 30, 12.4 at 45, 13.9 at ASE's default 70 and 16.0 at 100, every
-# final energy the same within 0.1 meV/atom: these ionic cells are softer than the default assumes.
-CELL_AWARE_ALPHA = 30.0
-# eV/Å: the largest force (cell rows of the filter included) at which FIRE hands over to CellAwareBFGS. On 100 demo
-# compounds at fmax 0.05 (benchmarks/relax_throughput.py --reference-fmax 0.01): 19.8 force calls per structure
-# against FIRE's 27.1, and E_d as far from the lowest minimum found as FIRE's (MAE 0.79 against 0.78 meV/atom);
-# CellAwareBFGS alone took 10.1 calls but stopped on plateaus and shallow stationary points of soft cells that
-# FIRE's inertia carries it past (MAE 2.33, up to 75 meV/atom above).
-FIRE_HANDOVER = 0.2
 
 
 def _single_optimizer(atoms, settings: RelaxSettings):
@@ -117,7 +124,7 @@ def _single_optimizer(atoms, settings: RelaxSettings):
         # its cell block assumes unscaled cell coordinates; it converges on forces (eV/Å) and on the stress
         # (eV/Å^3), here at the stress where FrechetCellFilter's default cell force (virial / N) reaches fmax,
         # so both optimisers stop at the same residual stress
-        opt = CellAwareBFGS(FrechetCellFilter(atoms, exp_cell_factor=1.0), logfile=None, alpha=CELL_AWARE_ALPHA)
+        opt = CellAwareBFGS(FrechetCellFilter(atoms, exp_cell_factor=1.0), logfile=None, alpha=settings.bfgs_alpha)
         opt.smax = settings.fmax * len(atoms) / atoms.get_volume()
     else:
         target = FrechetCellFilter(atoms) if settings.relax_cell else atoms
@@ -126,11 +133,34 @@ def _single_optimizer(atoms, settings: RelaxSettings):
         else:
             opt = (FIRE2 if name == "FIRE2" else BFGS)(target, logfile=None)
     opt.fmax = settings.fmax
+    opt.optimizable = _GradientOncePerStep(opt.optimizable)
     return opt
 
 
+class _GradientOncePerStep:
+    """An ASE optimizable whose gradient is computed once per geometry: ASE's optimisers ask for it again in
+    `step` after the convergence check has, and a FrechetCellFilter's gradient (two matrix logarithms and nine
+    Fréchet derivatives of the exponential) is ~4 ms, 11 % of a compiled relaxation's CPU time in a profile of
+    40 demo compounds. Everything else is the wrapped optimizable's."""
+
+    def __init__(self, inner):
+        self._inner, self._gradient = inner, None
+
+    def get_gradient(self):
+        if self._gradient is None:
+            self._gradient = self._inner.get_gradient()
+        return self._gradient.copy()
+
+    def set_x(self, x) -> None:
+        self._gradient = None
+        self._inner.set_x(x)
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+
 class FireThenCellAwareBFGS:
-    """FIRE until the largest force falls below FIRE_HANDOVER (eV/Å), then CellAwareBFGS to fmax.
+    """FIRE until the largest force falls below `settings.handover_fmax` (eV/Å), then CellAwareBFGS to fmax.
 
     FIRE's inertia decides which basin a soft cell relaxes into, as with FIRE alone; CellAwareBFGS then
     converges inside it in fewer steps. Steps are counted over both (`nsteps`); `handover_step` is the step at
@@ -139,23 +169,20 @@ class FireThenCellAwareBFGS:
     def __init__(self, atoms, settings: RelaxSettings):
         self.atoms, self.settings, self.nsteps, self.handover_step = atoms, settings, 0, None
         self.stage = _single_optimizer(atoms, replace(settings, optimizer="FIRE"))
-        self._gradient = None  # the one the convergence check saw (a filter's gradient costs ~2 ms: not twice)
 
     @property
     def optimizable(self):
         return self.stage.optimizable
 
     def gradient_converged(self, gradient) -> bool:
-        self._gradient = gradient
         return self.stage.gradient_converged(gradient)
 
     def step(self) -> None:
         if self.handover_step is None:
-            gradient = self._gradient if self._gradient is not None else self.stage.optimizable.get_gradient()
-            if np.sqrt((gradient.reshape(-1, 3) ** 2).sum(axis=1)).max() < FIRE_HANDOVER:
+            gradient = self.stage.optimizable.get_gradient()  # the convergence check's (_GradientOncePerStep)
+            if np.sqrt((gradient.reshape(-1, 3) ** 2).sum(axis=1)).max() < self.settings.handover_fmax:
                 self.stage = _single_optimizer(self.atoms, replace(self.settings, optimizer="CellAwareBFGS"))
                 self.handover_step = self.nsteps
-        self._gradient = None
         self.stage.step()
 
 
