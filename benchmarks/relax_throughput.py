@@ -22,9 +22,9 @@ wall-seconds per structure and the projected paper-space time per GPU are printe
 `--batch-size` there: a merged graph of 8 small cells does not fill a GPU).
 
 Baseline: FIRE + FrechetCellFilter at fmax 0.05 eV/Å with the eager model, the default until issue 14.
-Candidate: the paper preset's optimiser, FIRE time step and `[energy] compile` at the baseline's fmax, unless
-given. A compiled model compiles on its first call, once per process (per Dask worker): that time is printed apart and not in
-the per-compound figures.
+Candidate: the paper preset's optimiser, FIRE time step, BFGS starting Hessian, handover force and `[energy]
+compile` at the baseline's fmax, unless given. A compiled model compiles on its first call, once per process
+(per Dask worker): that time is printed apart and not in the per-compound figures.
 """
 
 from __future__ import annotations
