@@ -67,12 +67,9 @@ def _parents_of(system: set[str]):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", default="sevenn,chgnet,sevenn:rattle=0.05",
-                        help="comma-separated runs: BACKEND[:rattle=Å][:optimizer=NAME][:fire_dt=DT][:bfgs_alpha=A]"
-                             "[:handover_fmax=F] "
-                             "(rattle: relax from a seeded random displacement of every atom, [relax] rattle; "
-                             "optimizer: [relax] optimizer, default FIRE; fire_dt: [relax] fire_dt, default ASE's 0.1; "
-                             "bfgs_alpha: [relax] bfgs_alpha, eV/Å², default 30; handover_fmax: [relax] "
-                             "handover_fmax, eV/Å, default 0.2)")
+                        help="comma-separated runs: BACKEND[:KEY=VALUE...], each KEY a [relax] setting (e.g. "
+                             "sevenn:rattle=0.05, sevenn:optimizer=FIRE+CellAwareBFGS:fire_dt=0.3:bfgs_alpha=8:"
+                             "handover_fmax=0.15); unset ones take RelaxStageSettings' defaults (FIRE)")
     parser.add_argument("--fmax", type=float, default=0.02, help="eV/Å")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default="docs/validation.md")
@@ -102,18 +99,13 @@ def main() -> None:
     for run in args.backends.split(","):
         backend, *options = run.split(":")
         options = dict(o.split("=", 1) for o in options)
-        rattle, optimizer = float(options.get("rattle", 0.0)), options.get("optimizer", "FIRE")
-        fire_dt = float(options.get("fire_dt", RelaxStageSettings.fire_dt))
-        bfgs_alpha = float(options.get("bfgs_alpha", RelaxStageSettings.bfgs_alpha))
-        handover = float(options.get("handover_fmax", RelaxStageSettings.handover_fmax))
-        relax_settings = RelaxStageSettings(fmax=args.fmax, max_steps=600, batch_size=6, rattle=rattle,
-                                            optimizer=optimizer, fire_dt=fire_dt, bfgs_alpha=bfgs_alpha,
-                                            handover_fmax=handover)
-        label = ", ".join([backend] + ([f"rattle {rattle:g} Å"] if rattle else [])
-                          + ([optimizer] if optimizer != "FIRE" else []) + ([f"FIRE dt {fire_dt:g}"]
-                                                                            if fire_dt != RelaxStageSettings.fire_dt else [])
-                          + ([f"BFGS alpha {bfgs_alpha:g}"] if bfgs_alpha != RelaxStageSettings.bfgs_alpha else [])
-                          + ([f"handover {handover:g} eV/Å"] if handover != RelaxStageSettings.handover_fmax else []))
+        # each option is a [relax] setting: its value converted to the setting's type, the label lists what differs
+        defaults = RelaxStageSettings()
+        options = {k: v.lower() == "true" if isinstance(getattr(defaults, k), bool) else type(getattr(defaults, k))(v)
+                   for k, v in options.items()}
+        relax_settings = RelaxStageSettings(**{"fmax": args.fmax, "max_steps": 600, "batch_size": 6, **options})
+        label = ", ".join([backend] + [v if k == "optimizer" else k if isinstance(v, bool) else f"{k} {v:g}"
+                                       for k, v in options.items() if v != getattr(defaults, k)])
         energy = EnergySettings(backend=backend, model={"sevenn": "7net-0", "chgnet": "0.3.0"}[backend])
         common = {"energy": asdict(energy), "relax": asdict(relax_settings)}
         payloads = {order[i]: {"structures": {k: structures[k] for k in order[i:i + 6]}, **common}

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from importlib.metadata import PackageNotFoundError, version
 
 from ipscreen.energy.backends import backend_package, mp2020_by_default
+from ipscreen.energy.relax import OPTIMIZERS, RelaxSettings
 from ipscreen.errors import InputError
 from ipscreen.settings_table import from_table as _from_table
 
@@ -103,9 +104,9 @@ class RelaxStageSettings:
     symmetry: bool = False
     batch_size: int = 8
     rattle: float = 0.0  # Å: seeded random displacement before relaxing, to leave symmetric saddle points
-    fire_dt: float = 0.1  # FIRE's starting time step (ASE units; ASE's default 0.1)
-    bfgs_alpha: float = 30.0  # eV/Å²: CellAwareBFGS's starting Hessian for the atoms (energy/relax.py CELL_AWARE_ALPHA)
-    handover_fmax: float = 0.2  # eV/Å: FIRE+CellAwareBFGS's handover force (energy/relax.py FIRE_HANDOVER)
+    fire_dt: float = RelaxSettings.fire_dt  # FIRE's starting time step (ASE units; ASE's default 0.1)
+    bfgs_alpha: float = RelaxSettings.bfgs_alpha  # eV/Å²: CellAwareBFGS's starting Hessian for the atoms
+    handover_fmax: float = RelaxSettings.handover_fmax  # eV/Å: FIRE+CellAwareBFGS's handover force
 
     def physics(self) -> dict:
         """The settings that change results (hashed; rattle, fire_dt, bfgs_alpha and handover_fmax only when not
@@ -113,8 +114,6 @@ class RelaxStageSettings:
         out = {"fmax": self.fmax, "max_steps": self.max_steps, "optimizer": self.optimizer, "symmetry": self.symmetry}
         if self.rattle:
             out["rattle"] = self.rattle
-        from ipscreen.energy.relax import RelaxSettings
-
         used = {"fire_dt": True, "bfgs_alpha": "CellAwareBFGS" in self.optimizer,
                 "handover_fmax": self.optimizer == "FIRE+CellAwareBFGS"}  # (fire_dt hashed as it always was)
         for name, matters in used.items():
@@ -137,8 +136,6 @@ class RelaxStageSettings:
             raise InputError(f"[relax] rattle = {s.rattle} Å (allowed: 0 to 0.3 Å)")
         if s.symmetry and s.rattle:
             raise InputError("[relax] symmetry = true keeps the starting symmetry that rattle is meant to break")
-        from ipscreen.energy.relax import OPTIMIZERS
-
         if s.optimizer not in OPTIMIZERS:
             raise InputError(f"[relax] optimizer = {s.optimizer!r} (known: {', '.join(OPTIMIZERS)})")
         return s
