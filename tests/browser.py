@@ -13,6 +13,7 @@ import base64
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -96,10 +97,12 @@ def load(page: Path, screenshot: Path | None = None, width: int = 1280, settle_s
         os.dup2(commands, 3)
         os.dup2(replies, 4)
 
-    with tempfile.TemporaryDirectory() as profile:
+    # chromium's helper processes can still be writing the profile when the main one is gone: the whole process
+    # group is killed, and a file created in the last instant does not fail the test at clean-up
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         proc = subprocess.Popen([chromium(), *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-pipe",
                                  f"--window-size={width},1000", "about:blank"], preexec_fn=wire, close_fds=False,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.close(to_browser_r)
         os.close(from_browser_w)
         pipe = _Pipe(proc, to_browser_w, from_browser_r)
@@ -122,7 +125,10 @@ def load(page: Path, screenshot: Path | None = None, width: int = 1280, settle_s
                 screenshot.write_bytes(base64.b64decode(shot["data"]))
             events = list(pipe.events)
         finally:
-            proc.kill()
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             proc.wait()
             os.close(to_browser_w)
             os.close(from_browser_r)
