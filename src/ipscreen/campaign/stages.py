@@ -23,7 +23,7 @@ from ipscreen.errors import InputError
 DESCRIPTOR_VERSION = "EN110-VR244-PF1575-v2"  # bump when mobo/descriptors.py changes its vectors
 WINDOW_VERSION = "grand-potential-v1"  # bump when thermo/electrochem.py changes its numbers
 INTERFACE_VERSION = "mutual-reaction-v1"  # bump when thermo/interfaces.py changes its numbers
-SYNTHESIS_VERSION = "cnt-routes-v3"  # bump when synthesis/ changes its numbers
+SYNTHESIS_VERSION = "cnt-routes-v4"  # bump when synthesis/ changes its numbers
 
 
 def _relax_identity(config, settings, hash_of) -> list:

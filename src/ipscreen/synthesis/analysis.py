@@ -23,7 +23,7 @@ def analyse(target_id: str, entries: list, structures: dict, settings: Synthesis
     and any other phase that may compete) and their structures by id. `q_cache` ({"precursor id|target id":
     [q_epi, q_sim]}) is read and filled: lattice matching costs seconds per pair."""
     from ipscreen.synthesis.nucleation import q_epi, surface_vectors
-    from ipscreen.synthesis.precursors import choose, precursor_formulas
+    from ipscreen.synthesis.precursors import choose, precursor_formulas, simple_enough
     from ipscreen.synthesis.similarity import q_sim
     from ipscreen.synthesis.thermo import gas_species, species_at
 
@@ -33,7 +33,9 @@ def analyse(target_id: str, entries: list, structures: dict, settings: Synthesis
     gases = gas_species(settings.temperature_k, settings.pressures_atm)
     species.update(gases)
     formulas = precursor_formulas(settings.classes, settings.exclude)
-    solids = [s for s in choose(species, formulas) if not s.gas and s.id != target_id]
+    target = species[target_id]
+    solids = [s for s in choose(species, formulas) if not s.gas and s.id != target_id
+              and simple_enough(s.formula, target.formula, settings.simple_precursors)]
     usable_gases = [g for g in gases.values() if g.formula in formulas or g.formula in RELEASABLE]
     cache = q_cache if q_cache is not None else {}
     @functools.cache
@@ -89,10 +91,12 @@ def run(inp: StageInput) -> StageOutput:
     relaxed, library = inp.inputs["relax"], inp.inputs["precursor_phases"]
     ids = inp.ids if inp.ids is not None else [r["id"] for r in inp.compounds]
     rows_by_id = {r["id"]: r for r in inp.compounds}
-    failed, jobs = {}, {}
+    failed, jobs, unrelaxed = {}, {}, set()
     for cid in ids:
         space = space_of(elements_of(rows_by_id[cid]), settings)
-        phases = [relaxed_phase(library if p.id in library else relaxed, p.id) for p in library_phases(space)]
+        library_of_space = library_phases(space)
+        phases = [relaxed_phase(library if p.id in library else relaxed, p.id) for p in library_of_space]
+        unrelaxed |= {p.formula for p, r in zip(library_of_space, phases) if r is None}
         phases += [relaxed_phase(relaxed, r["id"]) for r in inp.compounds if elements_of(r) <= space]
         phases = [p for p in phases if p is not None]
         if cid not in {p.id for p in phases}:
@@ -109,4 +113,7 @@ def run(inp: StageInput) -> StageOutput:
     n_front = sum(r[2]["synthesis_front_routes"] for r in done)
     message = f"{len(done)} of {len(rows)} targets; {n_routes} routes, {n_front} on the Pareto fronts at " \
               f"{settings.temperature_k:.0f} K"
+    if unrelaxed:  # a store older than the reference library: those phases neither compete nor serve as precursors
+        message += f"; without {len(unrelaxed)} library phases not relaxed in this campaign " \
+                   f"({', '.join(sorted(unrelaxed))}: run the relax stage)"
     return StageOutput(rows, {"targets": len(rows), "message": message})

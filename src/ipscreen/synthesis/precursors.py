@@ -20,6 +20,14 @@ def precursor_formulas(classes: list[str], exclude: list[str]) -> set[str]:
     return {Composition(f).reduced_formula for c in classes for f in table[c]} - banned
 
 
+def simple_enough(formula: str, target_formula: str, simple_precursors: int) -> bool:
+    """piro's `simple_precursors` rule: `formula` has at most (elements of the target - simple_precursors) elements
+    (carbon counted); always true for simple_precursors = 0."""
+    if not simple_precursors:
+        return True
+    return len(Composition(formula).elements) <= len(Composition(target_formula).elements) - simple_precursors
+
+
 def choose(species: dict[str, Species], formulas: set[str]) -> list[Species]:
     """One Species per precursor formula present: the polymorph lowest in free energy per atom."""
     best: dict[str, Species] = {}

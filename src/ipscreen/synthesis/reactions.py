@@ -13,18 +13,18 @@ form with negative free energy. Its free energy of formation is that of its most
 reaction: a balance of linearly independent members, unique for those members as piro's are. Which
 phases and gases take part is the `rule`:
 
-- "paper" (default): the paper's rule (Fig. 10 caption: competing phases of ternary, quaternary and quinary
-  targets "were searched to include {binary}, {binary, ternary}, and {binary, ternary, quaternary} phases"):
-  phases of the target's elements with fewer elements than the target; the route's own gases may move either
-  way, as in piro.
-- "piro": piro's "flexible competition" as its code does it, phases of the target's elements of any number of
-  elements from two up, so other orderings of the target's composition and other campaign compounds of the
-  same system compete too.
-- "open": the open atmosphere the routes see (O2, CO2, CO given off, O2 from the air taken up) and
-  any phase of the precursors' elements, so a carbonate formed from a carbon source competes (Li2CO3
-  from C + Li2O2) and a perchlorate that gives off O2 competes whether or not the route releases O2
-  (LiClO4 -> LiCl + 2 O2 at 1000 K). It matches the paper's competing-phase counts more closely but
-  puts fewer of its front routes on ours (docs/validation.md).
+- "paper" (default): the paper's rule. Its Fig. 10 caption searched the competing phases of ternary, quaternary
+  and quinary targets among "{binary}, {binary, ternary}, and {binary, ternary, quaternary} phases": phases with
+  fewer elements than the target, of any of the precursors' elements, carbon included (the paper's counts rise
+  with a carbon source: Li3OCl Δ1 2 -> Δ2 3, Li4OBr2 Δ3 0 -> Δ4 2), in the open atmosphere its routes run in
+  (piro's air at 1 atm: O2, CO2, CO given off, O2 from the air taken up), so metallic Li oxidises.
+- "piro": piro's "flexible competition" as its code does it: phases of the target's elements of any number of
+  elements from two up (other orderings of the target's composition and other campaign compounds of the same
+  system compete too), the route's own gases moving either way.
+- "open": as "paper" with any number of elements, so ternary carbonates and perchlorates compete with a ternary
+  target (Li2CO3 from C + Li2O2; LiClO4 -> LiCl + 2 O2 at 1000 K), and so do other orderings of its composition.
+
+docs/validation.md compares the three with the paper's Table 3 counts and fronts.
 """
 
 from __future__ import annotations
@@ -147,10 +147,10 @@ def competing_phases(route: Route, target: Species, species: dict[str, Species],
                      elements: list[str], rule: str = "paper") -> list[tuple[str, float]]:
     """[(species id, eV/atom)] of the candidates that the route's precursors can form with negative free energy,
     most negative first. rule "open": in the open atmosphere (gases in `species`: O2, CO2, CO given off, O2 taken
-    up), any phase of the precursors' elements; "piro": piro's flexible competition (phases of the target's
-    elements, the route's own gases moving either way); "paper": those with fewer elements than the target."""
+    up), any phase of the precursors' elements; "paper": those with fewer elements than the target; "piro": piro's
+    flexible competition (phases of the target's elements, the route's own gases moving either way)."""
     target_elements = {el.symbol for el in Composition(target.formula).elements}
-    if rule in ("paper", "piro"):
+    if rule == "piro":
         gases = [species[g] for g in route.released] + [species[r] for r in route.reactants if species[r].gas]
         consumed = [species[r] for r in route.reactants if not species[r].gas] + gases
         released = gases

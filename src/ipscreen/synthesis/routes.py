@@ -33,7 +33,8 @@ RELEASABLE = {"O2", "CO2", "CO"}  # gases a route may give off (piro's GAS_RELEA
 @dataclass
 class SynthesisSettings:
     """[synthesis]: conditions (K, atm), surface energy (J/m²), the activation constant (eV), the elements added to
-    the target's (carbon sources, O2), the precursor classes used and the excluded formulas, the energy error
+    the target's (carbon sources, O2), the precursor classes used, the excluded formulas and how much simpler than the
+    target a precursor must be, the energy error
     (eV/atom) for the sensitivity of the barriers, and the competing-phase rule."""
 
     temperature_k: float = 1000.0  # the paper's 1000 K
@@ -45,10 +46,16 @@ class SynthesisSettings:
     add_elements: list[str] = field(default_factory=lambda: ["C", "O"])
     classes: list[str] = field(default_factory=lambda: ["binaries", "carbon", "elements", "oxyhalogen", "gases"])
     exclude: list[str] = field(default_factory=lambda: ["SeO2", "CCl4", "SeBr4"])  # the paper's toxic reactants
+    # piro's `simple_precursors` (SynthesisRoutes): solid precursors have at most (the target's number of elements
+    # - simple_precursors) elements, carbon counted; 0: no limit. 1 (default) is the rule every precursor on every
+    # front route of the paper's Table 3 obeys: binaries only for its ternary targets (no Li2CO3 and no LiClO4 on the
+    # Li3OCl and Li4OBr2 fronts), ternaries too for its quaternary ones (Li2CO3, LiClO4, LiIO3).
+    simple_precursors: int = 1
     energy_error_ev_per_atom: float = 0.01
     # which phases compete (synthesis/reactions.py): "paper" (default: the paper's Fig. 10 rule, phases of the
-    # target's elements with fewer elements than the target, the route's own gases), "piro" (piro's flexible
-    # competition: any number of the target's elements) or "open" (the open atmosphere; carbonates count)
+    # precursors' elements with fewer elements than the target, in the open atmosphere), "piro" (piro's flexible
+    # competition: phases of the target's elements, the route's own gases) or "open" (as "paper", any number of
+    # elements)
     competition: str = "paper"
 
     def validate(self) -> None:
@@ -61,6 +68,8 @@ class SynthesisSettings:
             raise InputError(f"[synthesis] pressures_atm: positive partial pressures (atm) of {', '.join(GASES)}")
         if self.competition not in COMPETITION_RULES:
             raise InputError(f"[synthesis] competition = {self.competition!r}: one of {', '.join(COMPETITION_RULES)}")
+        if not isinstance(self.simple_precursors, int) or self.simple_precursors < 0:
+            raise InputError(f"[synthesis] simple_precursors = {self.simple_precursors!r}: an integer >= 0 (0: no limit)")
         if self.gamma_j_per_m2 <= 0 or self.energy_error_ev_per_atom < 0:
             raise InputError("[synthesis] gamma_j_per_m2 must be > 0 and energy_error_ev_per_atom >= 0")
         unknown = set(self.classes) - set(precursor_classes())
