@@ -123,7 +123,8 @@ def test_pareto_front_keeps_one_route_per_count_with_falling_barriers():
     assert pareto_front(points) == [1, 3, 5]
 
 
-ROUTE_KEYS = {"reaction", "precursors", "released_gases", "reaction_energy_ev_per_atom", "nucleation_barrier",
+ROUTE_KEYS = {"reaction", "precursors", "released_gases", "reaction_energy_ev_per_atom", "reaction_energy_ev_per_a3",
+              "nucleation_barrier",
               "competing_phases", "competing", "pareto", "barrier_range", "front_depends_on_energy", "q_epi", "q_sim"}
 
 
@@ -150,7 +151,9 @@ def test_synthesis_stage_on_li3ocl(tmp_path):
     conn = sqlite3.connect(folder / "ipscreen.sqlite")
     (data,) = conn.execute("SELECT data FROM results WHERE stage = 'synthesis' AND compound_id = ?", (LI3OCL,)).fetchone()
     assert conn.execute("SELECT COUNT(*) FROM task_results").fetchone()[0] == 0  # kept tasks dropped at completion
+    (relaxed,) = conn.execute("SELECT data FROM results WHERE stage = 'relax' AND compound_id = ?", (LI3OCL,)).fetchone()
     conn.close()
+    cell = structure_from_dict(json.loads(relaxed)["structure"])
     d = json.loads(data)
     routes = d["routes"]
     assert len(routes) > 10 and all(ROUTE_KEYS <= set(r) for r in routes)
@@ -162,6 +165,9 @@ def test_synthesis_stage_on_li3ocl(tmp_path):
     peroxide = next(r for r in routes if r["precursors"] == ["Li2O2", "LiCl"])
     assert peroxide["released_gases"] == ["O2"] and "Li2O" in peroxide["competing"]
     assert peroxide["reaction_energy_ev_per_atom"] < 0 and peroxide["nucleation_barrier"] > 0
+    # per volume (ΔG_v of eq. 27): per atom x the atoms per Å³ of the relaxed Pm-3m cell
+    assert peroxide["reaction_energy_ev_per_a3"] == pytest.approx(
+        peroxide["reaction_energy_ev_per_atom"] * len(cell) / cell.volume, rel=1e-4)
     # the paper's Δ1 (Table 3) is on the front with the default settings; like the paper's Li3OCl front, ours has
     # only binary precursors (simple_precursors = 1: no Li2CO3, no LiClO4 for a ternary target)
     assert peroxide["pareto"]

@@ -130,6 +130,7 @@ def routes_for(target: Species, species: dict[str, Species], precursors: list[Sp
                     "precursors": sorted(species[r].formula for r in route.reactants),
                     "released_gases": sorted(species[g].formula for g in route.released),
                     "reaction_energy_ev_per_atom": round(route.dg_ev_per_atom, 6),
+                    "reaction_energy_ev_per_a3": round(route.dg_ev_per_atom * density, 8),  # ΔG_v of eq. 27
                     "nucleation_barrier": b[0], "barrier_range": [b[1], b[2]], "q_epi": round(q_epi, 6),
                     "q_sim": round(q_sim, 6), "competing_phases": len(competing),
                     "competing": [species[c].formula for c, _dg in competing]})
