@@ -13,7 +13,8 @@ def err_console():
 
 
 PLAIN_EVERY_S = 30.0  # seconds between plain progress lines of one unchanged step
-PLAIN_QUIET_S = 3.0  # seconds after the first progress update before plain lines start (quick work stays clean)
+PLAIN_QUIET_S = 3.0  # seconds after the first progress update before plain lines start (quick work stays clean);
+# the environment variable IPSCREEN_PROGRESS_QUIET_S sets another (0: every step of any run in the log)
 
 
 @contextlib.contextmanager
@@ -47,14 +48,19 @@ def _plain_progress(description: str, console):
     """callback(label, done, total) writing, from PLAIN_QUIET_S after its first update on, one timestamped line when the
     step changes, when it finishes, and at most every PLAIN_EVERY_S seconds in between, so a long run is never
     silent in a log and a quick one (or a one-line error) adds nothing."""
+    import os
     import time
 
     state = {"label": None, "last": 0.0, "finished": False, "start": None}
+    try:
+        quiet = float(os.environ.get("IPSCREEN_PROGRESS_QUIET_S", PLAIN_QUIET_S))
+    except ValueError:
+        quiet = PLAIN_QUIET_S
 
     def update(label: str, done: int, total: int) -> None:
         now = time.monotonic()
         state["start"] = state["start"] or now
-        if now - state["start"] < PLAIN_QUIET_S:
+        if now - state["start"] < quiet:
             return
         finished = bool(total) and done >= total
         if label == state["label"] and (state["finished"] or not finished and now - state["last"] < PLAIN_EVERY_S):
