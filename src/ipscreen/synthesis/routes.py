@@ -33,9 +33,9 @@ RELEASABLE = {"O2", "CO2", "CO"}  # gases a route may give off (piro's GAS_RELEA
 @dataclass
 class SynthesisSettings:
     """[synthesis]: conditions (K, atm), surface energy (J/m²), the activation constant (eV), the elements added to
-    the target's (carbon sources, O2), the precursor classes used, the excluded formulas and how much simpler than the
-    target a precursor must be, the energy error
-    (eV/atom) for the sensitivity of the barriers, and the competing-phase rule."""
+    the target's (carbon sources, O2), the precursor classes used, the excluded formulas, how much simpler than the
+    target a precursor must be, the energy error (eV/atom) for the sensitivity of the barriers, and the
+    competing-phase rule."""
 
     temperature_k: float = 1000.0  # the paper's 1000 K
     # partial pressures (atm) of the gases in air at 1 atm, piro's DEFAULT_GAS_PRESSURES (O2 0.2095, CO2 0.000394737;
