@@ -13,7 +13,7 @@ and computes E_d with ipscreen.thermo.hull. The paper's hull also held every oth
 mixed compound of its space; those can only lower the hull, so E_d here is a lower
 bound of what the full campaign gives.
 
-    python scripts/validate_stability.py [--backends sevenn,chgnet,sevenn:rattle=0.05] [--fmax 0.01] [--workers 2]
+    python scripts/validate_stability.py [--backends sevenn,sevenn:preset=paper,chgnet] [--fmax 0.01] [--workers 2]
     (the defaults write docs/validation.md's E_d table: about 50 minutes on 2 cores)
 """
 
@@ -68,11 +68,10 @@ def _parents_of(system: set[str]):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backends", default="sevenn,sevenn:optimizer=FIRE+CellAwareBFGS:fire_dt=0.3:bfgs_alpha=8:"
-                        "handover_fmax=0.15,chgnet,sevenn:rattle=0.05",
+    parser.add_argument("--backends", default="sevenn,sevenn:preset=paper,chgnet,sevenn:rattle=0.05",
                         help="comma-separated runs: BACKEND[:KEY=VALUE...], each KEY a [relax] setting (e.g. "
-                             "sevenn:rattle=0.05, sevenn:optimizer=FIRE+CellAwareBFGS:fire_dt=0.3:bfgs_alpha=8:"
-                             "handover_fmax=0.15); unset ones take RelaxStageSettings' defaults (FIRE)")
+                             "sevenn:rattle=0.05, sevenn:optimizer=FIRE+CellAwareBFGS:fire_dt=0.3) or preset=NAME "
+                             "(that preset's optimiser settings); unset ones take RelaxStageSettings' defaults (FIRE)")
     parser.add_argument("--fmax", type=float, default=0.01, help="eV/Å (the paper's DFT threshold)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default="docs/validation.md")
@@ -105,7 +104,11 @@ def main() -> None:
         # each option is a [relax] setting: its value converted to the setting's type, the label lists what differs
         defaults = RelaxStageSettings()
         options = {k: v.lower() == "true" if isinstance(getattr(defaults, k), bool) else type(getattr(defaults, k))(v)
-                   for k, v in options.items()}
+                   for k, v in options.items() if k != "preset"}
+        if "preset" in run:  # preset=NAME: that preset's optimiser settings; fmax, steps and batches stay this script's
+            preset = from_preset(run.split("preset=", 1)[1].split(":")[0]).relax
+            options = {**{k: v for k, v in asdict(preset).items() if k not in ("fmax", "max_steps", "batch_size")
+                          and v != getattr(defaults, k)}, **options}
         relax_settings = RelaxStageSettings(**{"fmax": args.fmax, "max_steps": 600, "batch_size": 6, **options})
         label = ", ".join([backend] + [v if k == "optimizer" else k if isinstance(v, bool) else f"{k} {v:g}"
                                        for k, v in options.items() if v != getattr(defaults, k)])
